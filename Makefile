@@ -1,0 +1,62 @@
+# artie-mcp: `make generate` builds the server package, `make test` runs the tests.
+# Both set up .venv themselves on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCK := specs/artie-openapi.lock.json
+SPEC := specs/artie-openapi.json
+GEN := $(BIN)/artie-mcp-gen
+GEN_FLAGS ?= --strict
+NPM_DIR := tests/tools
+
+.PHONY: install spec spec-update generate check test lint npm clean help
+
+help:
+	@echo "make generate     fetch the pinned spec (ARTIE_SPEC_SOURCE overrides) and regenerate generated/"
+	@echo "make check        fail with a diff when generated/ is stale"
+	@echo "make test         run the test suite"
+	@echo "make spec         fetch the pinned spec into $(SPEC) (sha256 checked)"
+	@echo "make spec-update VERSION=v1.0.77 [ARTIE_SPEC_SOURCE=...]   re-pin the spec"
+	@echo "make install      create .venv with the generator, dev tools and the generated package"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml generated/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e ./generated
+	touch $(STAMP)
+
+# The spec is refetched when the lock changes, or on `make spec`.
+$(SPEC): $(LOCK) | $(STAMP)
+	$(GEN) spec fetch --lock $(LOCK) --out $(SPEC)
+
+spec: $(STAMP)
+	$(GEN) spec fetch --lock $(LOCK) --out $(SPEC)
+
+spec-update: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make spec-update VERSION=v1.0.77" >&2; exit 2; }
+	$(GEN) spec pin --lock $(LOCK) --version $(VERSION)
+	$(GEN) spec fetch --lock $(LOCK) --out $(SPEC)
+
+generate: $(SPEC) | $(STAMP)
+	$(GEN) generate --spec $(SPEC) --out generated $(GEN_FLAGS)
+
+check: $(SPEC) | $(STAMP)
+	$(GEN) check --spec $(SPEC) --out generated $(GEN_FLAGS) -q
+
+npm:
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+test: $(STAMP) $(SPEC)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests templates/runtime
+	$(BIN)/black --check -q generator templates/runtime
+
+clean:
+	rm -rf $(VENV) $(SPEC) .pytest_cache

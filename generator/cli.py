@@ -1,0 +1,196 @@
+"""``artie-mcp-gen``: generate, check, validate, and manage the pinned spec.
+
+Every failure the user can fix is one clear message on stderr and a non-zero
+exit; nothing is written unless the whole run succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator import __version__, lock, naming
+from generator.diagnostics import Diagnostics, GeneratorError
+from generator.operations import Options
+from generator.output import diff_tree, write_tree
+from generator.render import RenderOptions
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+def _add_spec(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", required=True, metavar="PATH_OR_URL", help="OpenAPI 3.0/3.1 spec, YAML or JSON")
+
+
+def _add_generation(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tool-prefix", default="", help="prefix for every tool name (e.g. artie_)")
+    p.add_argument(
+        "--max-name-length",
+        type=int,
+        default=naming.DEFAULT_MAX_NAME_LENGTH,
+        help="longest tool name; longer ones get a readable stem and a short hash (default 48)",
+    )
+    p.add_argument("--package", default="artie_mcp", help="import package name (default artie_mcp)")
+    p.add_argument("--dist-name", default=None, help="distribution name (default: package with '-')")
+    p.add_argument("--command", default=None, help="console script name (default: the dist name)")
+    p.add_argument(
+        "--env-prefix",
+        default=None,
+        help="prefix of the server's environment variables (default: from the package, ARTIE for artie_mcp)",
+    )
+    p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="artie-mcp-gen",
+        description="Generate a static MCP server package from an OpenAPI spec (Artie's first).",
+    )
+    p.add_argument("--version", action="version", version=f"artie-mcp-gen {__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="render the server package into --out (atomically)")
+    _add_spec(g)
+    g.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
+    _add_generation(g)
+
+    c = sub.add_parser("check", help="exit 1 with a diff when --out is not what generate would write")
+    _add_spec(c)
+    c.add_argument("--out", required=True, metavar="DIR", help="the committed output folder")
+    _add_generation(c)
+
+    v = sub.add_parser("validate", help="validate a spec; print every problem with its JSON pointer")
+    _add_spec(v)
+
+    s = sub.add_parser("spec", help="obtain or re-pin the locked upstream spec")
+    ssub = s.add_subparsers(dest="spec_cmd", required=True, metavar="ACTION")
+    f = ssub.add_parser("fetch", help="fetch the pinned spec, check its sha256, write normalised JSON")
+    f.add_argument("--lock", default="specs/artie-openapi.lock.json")
+    f.add_argument("--source", default=None, help=f"path or URL (default ${lock.SOURCE_ENV}, else the pinned URL)")
+    f.add_argument("--out", default="specs/artie-openapi.json")
+    u = ssub.add_parser("pin", help="re-pin the lock to another upstream release")
+    u.add_argument("--lock", default="specs/artie-openapi.lock.json")
+    u.add_argument("--version", required=True, dest="spec_version", help="release tag, e.g. v1.0.77")
+    u.add_argument("--source", default=None, help="path or URL of that release's openapi.yaml")
+    return p
+
+
+def _render_options(args: argparse.Namespace) -> RenderOptions:
+    package = args.package
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", package):
+        raise GeneratorError(f"--package {package!r} is not a Python identifier")
+    dist = args.dist_name or package.replace("_", "-")
+    command = args.command or dist
+    prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
+    return RenderOptions(package=package, dist_name=dist, command=command, env_prefix=prefix, models=not args.no_models)
+
+
+def _build_options(args: argparse.Namespace) -> Options:
+    if not 8 <= args.max_name_length <= 64:
+        raise GeneratorError("--max-name-length must be between 8 and 64")
+    if args.tool_prefix and not naming.TOOL_NAME.match(args.tool_prefix):
+        raise GeneratorError(f"--tool-prefix {args.tool_prefix!r} may only use letters, digits, '_' and '-'")
+    return Options(tool_prefix=args.tool_prefix, max_name_length=args.max_name_length)
+
+
+def _print_diagnostics(diagnostics: Diagnostics, quiet: bool) -> None:
+    for d in diagnostics.items:
+        if d.level == "info" and quiet:
+            continue
+        print(str(d), file=sys.stderr)
+
+
+def _generate(args: argparse.Namespace, write: bool) -> int:
+    from generator import pipeline
+
+    build_options = _build_options(args)
+    render_options = _render_options(args)
+    started = time.perf_counter()
+    result = pipeline.build(args.spec, build_options, render_options, progress=not args.quiet and sys.stderr.isatty())
+    diagnostics = result.diagnostics
+    _print_diagnostics(diagnostics, args.quiet)
+    if diagnostics.has_errors or (args.strict and diagnostics.of_level("warning")):
+        print("artie-mcp-gen: nothing written (errors above; --strict counts warnings)", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    api = result.api
+    if write:
+        write_tree(result.files, out)
+        elapsed = time.perf_counter() - started
+        if not args.quiet:
+            size = sum(len(t.encode()) for t in result.files.values())
+            print(
+                f"generated {out}: {len(api.tools)} tools exposed, {len(api.excluded)} excluded, "
+                f"{len(api.webhooks)} webhooks (not tools), {len(result.files)} files, "
+                f"{size / 1024:.0f} KiB, {elapsed:.1f}s "
+                f"[{api.title} {api.version}, OpenAPI {api.openapi}]",
+                file=sys.stderr,
+            )
+            if not api.has_policy and (api.tools or api.excluded):
+                print("  no x-artie-mcp in the spec: all operations exposed, hints from HTTP methods", file=sys.stderr)
+            for where, wanted, got in api.renames:
+                print(f"  renamed {where}: {wanted} -> {got}", file=sys.stderr)
+        return 0
+    diff = diff_tree(result.files, out, label=str(out))
+    if diff.clean:
+        if not args.quiet:
+            print(f"{out} is up to date ({len(result.files)} files)", file=sys.stderr)
+        return 0
+    sys.stdout.write(diff.text)
+    print(
+        f"\n{out} is stale: {len(diff.changed)} changed, {len(diff.added)} missing, "
+        f"{len(diff.removed)} not generated any more. Run `make generate` and commit the result.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from generator.load import load
+
+    spec = load(args.spec)
+    paths = spec.doc.get("paths") or {}
+    print(f"{args.spec}: OK (OpenAPI {spec.doc.get('openapi')}, {len(paths)} paths)")
+    return 0
+
+
+def _spec(args: argparse.Namespace) -> int:
+    if args.spec_cmd == "fetch":
+        used, version = lock.fetch(Path(args.lock), Path(args.out), args.source)
+        print(f"wrote {args.out}: {version} from {used} (sha256 verified)", file=sys.stderr)
+        return 0
+    pinned = lock.pin(Path(args.lock), args.spec_version, args.source)
+    print(f"pinned {pinned.version} sha256 {pinned.sha256} in {args.lock}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.cmd == "generate":
+            return _generate(args, write=True)
+        if args.cmd == "check":
+            return _generate(args, write=False)
+        if args.cmd == "validate":
+            return _validate(args)
+        if args.cmd == "spec":
+            return _spec(args)
+    except GeneratorError as exc:
+        print(f"artie-mcp-gen: error: {exc.message}", file=sys.stderr)
+        for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
+            print(f"  {problem}", file=sys.stderr)
+        if len(exc.problems) > MAX_PROBLEMS_SHOWN:
+            print(f"  … and {len(exc.problems) - MAX_PROBLEMS_SHOWN} more", file=sys.stderr)
+        if exc.problems:
+            print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 2 if args.cmd != "validate" else 1
+    except KeyboardInterrupt:
+        print("artie-mcp-gen: interrupted; nothing written", file=sys.stderr)
+        return 130
+    return 2

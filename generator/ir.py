@@ -1,0 +1,121 @@
+"""The intermediate representation: every decision made, nothing left to templates.
+
+Builders (``operations``, ``policy``, ``naming``, ``schemas``) fill these; the
+renderer only formats them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JSON = dict[str, Any]
+Location = Literal["path", "query", "header", "cookie"]
+MethodClass = Literal["read", "write", "custom"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tool argument that maps to an HTTP parameter."""
+
+    arg: str  # the tool argument name
+    wire: str  # the name on the wire
+    location: Location
+    required: bool
+    schema: JSON
+    style: str | None = None
+    explode: bool | None = None
+
+
+@dataclass(frozen=True)
+class Body:
+    """How the JSON request body is built from the arguments.
+
+    ``flat``: each body property is its own argument (``fields`` maps argument
+    name to property name). ``wrapped``: the whole body is the argument ``arg``.
+    """
+
+    content_type: str
+    mode: Literal["flat", "wrapped"]
+    required: bool
+    arg: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Annotations:
+    title: str
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool
+
+
+@dataclass
+class Policy:
+    """What upstream says about how a tool should behave (``x-artie-mcp``)."""
+
+    exposure: Literal["exposed", "excluded"] = "exposed"
+    title: str | None = None
+    trigger: str | None = None
+    scopes: tuple[str, ...] = ()
+    retry: Literal["safe", "unsafe", "safe-after-state-check"] = "unsafe"
+    input_sensitivity: str = "none"
+    output_sensitivity: str = "none"
+    bodiless_success: bool = False
+    exclusion_reason: str | None = None
+    remediation: str | None = None
+    from_spec: bool = False  # False: derived from the HTTP method
+
+
+@dataclass
+class Tool:
+    operation_id: str | None
+    method: str  # upper case
+    path: str
+    name: str = ""  # settled by naming.resolve
+    summary: str = ""
+    description: str = ""  # the tool description as served
+    tags: tuple[str, ...] = ()
+    deprecated: bool = False
+    method_class: MethodClass = "custom"
+    annotations: Annotations | None = None
+    policy: Policy = field(default_factory=Policy)
+    params: list[Param] = field(default_factory=list)
+    body: Body | None = None
+    input_schema: JSON = field(default_factory=dict)
+    output_schema: JSON | None = None
+    output_wrapped: bool = False  # structuredContent is {"result": <body>}
+    success_statuses: tuple[int, ...] = ()
+    bodiless: bool = False  # success carries no body: {"ok": true, "status": n}
+    list_field: str | None = None  # the array field of a list result, for windowing
+
+    @property
+    def where(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    name: str
+    method: str
+    summary: str
+
+
+@dataclass
+class Api:
+    title: str
+    version: str
+    openapi: str
+    digest: str  # sha256 of the canonical JSON of the spec
+    base_url: str
+    auth: JSON  # the security scheme the server sends, see operations.auth_scheme
+    tools: list[Tool] = field(default_factory=list)  # exposed
+    excluded: list[Tool] = field(default_factory=list)  # exposure: excluded
+    webhooks: list[Webhook] = field(default_factory=list)
+    has_policy: bool = False  # any x-artie-mcp block at all
+    renames: list[tuple[str, str, str]] = field(default_factory=list)  # (where, wanted, got)
+
+    @property
+    def all_tools(self) -> list[Tool]:
+        return sorted(self.tools + self.excluded, key=lambda t: t.name)

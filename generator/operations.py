@@ -1,0 +1,332 @@
+"""Spec dict -> ``ir.Api``: one tool per operation, every decision made here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from generator import naming, policy, schemas
+from generator.diagnostics import Diagnostics
+from generator.ir import JSON, Api, Body, Param, Tool, Webhook
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+IGNORED_HEADERS = {"authorization", "content-type", "accept"}
+BODILESS_SCHEMA: JSON = {
+    "type": "object",
+    "properties": {
+        "ok": {"type": "boolean", "const": True},
+        "status": {"type": "integer", "description": "The HTTP status upstream answered."},
+        "body": {"description": "Anything upstream sent although the spec documents no body."},
+    },
+    "required": ["ok", "status"],
+}
+RESULT_KEY = "result"
+
+
+@dataclass(frozen=True)
+class Options:
+    tool_prefix: str = ""
+    max_name_length: int = naming.DEFAULT_MAX_NAME_LENGTH
+
+
+def digest(spec: JSON) -> str:
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def base_url(spec: JSON) -> str:
+    servers = spec.get("servers") or []
+    if not servers or not isinstance(servers[0], dict):
+        return ""
+    url = str(servers[0].get("url", ""))
+    for name, var in (servers[0].get("variables") or {}).items():
+        url = url.replace("{" + name + "}", str((var or {}).get("default", "")))
+    return url.rstrip("/")
+
+
+def auth_scheme(spec: JSON) -> JSON:
+    """The first security scheme of the global requirement (what the server sends)."""
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    for requirement in spec.get("security") or []:
+        for name in requirement or {}:
+            scheme = schemes.get(name)
+            if isinstance(scheme, dict):
+                return {k: v for k, v in scheme.items() if k in ("type", "scheme", "in", "name")}
+    return {}
+
+
+class Builder:
+    def __init__(self, spec: JSON, options: Options, diagnostics: Diagnostics) -> None:
+        self.spec = spec
+        self.options = options
+        self.diagnostics = diagnostics
+        self.walker = schemas.SchemaWalker(spec, diagnostics)
+
+    # -- entry point -------------------------------------------------------
+
+    def build(self) -> Api:
+        spec = self.spec
+        info = spec.get("info") or {}
+        api = Api(
+            title=str(info.get("title", "API")),
+            version=str(info.get("version", "")),
+            openapi=str(spec.get("openapi", "")),
+            digest=digest(spec),
+            base_url=base_url(spec),
+            auth=auth_scheme(spec),
+        )
+        tools: list[Tool] = []
+        paths = spec.get("paths") or {}
+        for path, item in paths.items():
+            if not isinstance(item, dict):
+                continue
+            item = self._deref(item)
+            for method in METHODS:
+                op = item.get(method)
+                if isinstance(op, dict):
+                    tools.append(self._tool(path, method.upper(), op, item))
+        api.has_policy = any(t.policy.from_spec for t in tools)
+        if tools and not api.has_policy:
+            self.diagnostics.info(
+                "#/paths",
+                "no x-artie-mcp blocks: every operation is exposed, "
+                "annotations derived from the HTTP method",
+            )
+        api.renames = self._settle_names(tools)
+        api.tools = [t for t in tools if t.policy.exposure == "exposed"]
+        api.excluded = [t for t in tools if t.policy.exposure == "excluded"]
+        for name, item in (spec.get("webhooks") or {}).items():
+            for method in METHODS:
+                op = (item or {}).get(method)
+                if isinstance(op, dict):
+                    api.webhooks.append(Webhook(name, method.upper(), str(op.get("summary") or op.get("description") or "")))
+        return api
+
+    # -- naming ------------------------------------------------------------
+
+    def _settle_names(self, tools: list[Tool]) -> list[tuple[str, str, str]]:
+        """One pass: every tool gets a unique, valid, short-enough name."""
+        limit = self.options.max_name_length
+        prefix = self.options.tool_prefix
+        taken: set[str] = set()
+        renames: list[tuple[str, str, str]] = []
+        for tool in tools:
+            if tool.operation_id:
+                base = naming.sanitize(tool.operation_id) or naming.derive_name(tool.method, tool.path)
+            else:
+                base = naming.derive_name(tool.method, tool.path)
+            wanted = prefix + base
+            name = naming.unique(naming.shorten(wanted, limit), taken, limit)
+            taken.add(name)
+            tool.name = name
+            original = prefix + tool.operation_id if tool.operation_id else None
+            if original is not None and name != original:
+                renames.append((tool.where, original, name))
+            elif original is None and name != wanted:
+                renames.append((tool.where, wanted, name))
+        for where, wanted, got in renames:
+            self.diagnostics.info(where, f"tool name {wanted!r} became {got!r}")
+        return renames
+
+    # -- one operation ------------------------------------------------------
+
+    def _deref(self, node: Any) -> Any:
+        seen = 0
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 20:
+            try:
+                node = self.walker.lookup(node["$ref"])
+            except (KeyError, IndexError, ValueError, TypeError):
+                return {}
+            seen += 1
+        return node
+
+    def _tool(self, path: str, method: str, op: JSON, item: JSON) -> Tool:
+        where = f"{method} {path}"
+        pol = policy.read_policy(op, method)
+        summary = str(op.get("summary") or "").strip()
+        title = pol.title or summary or naming.derive_name(method, path).replace("_", " ").capitalize()
+        ann = policy.annotations(op, method, title)
+        op_id = op.get("operationId")
+        tool = Tool(
+            operation_id=str(op_id) if op_id else None,
+            method=method,
+            path=path,
+            summary=summary,
+            tags=tuple(str(t) for t in op.get("tags") or ()),
+            deprecated=op.get("deprecated") is True,
+            method_class=policy.method_class(method, path, self.spec.get("paths") or {}),
+            annotations=ann,
+            policy=pol,
+        )
+        tool.description = policy.describe(summary, str(op.get("description") or ""), pol, ann, tool.deprecated)
+        body_props, body_required, tool.body = self._body(op, where)
+        tool.params = self._params(op, item, where, set(body_props))
+        tool.input_schema = self._input_schema(tool, body_props, body_required)
+        self._responses(tool, op, where)
+        return tool
+
+    def _params(self, op: JSON, item: JSON, where: str, body_names: set[str]) -> list[Param]:
+        merged: dict[tuple[str, str], JSON] = {}
+        for source in (item.get("parameters") or [], op.get("parameters") or []):
+            for raw in source:
+                param = self._deref(raw)
+                if not isinstance(param, dict) or "name" not in param or "in" not in param:
+                    continue
+                merged[(str(param["name"]), str(param["in"]))] = param
+        out: list[Param] = []
+        taken = set(body_names)
+        order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+        for (wire, location), param in sorted(merged.items(), key=lambda kv: order.get(kv[0][1], 9)):
+            if location == "header" and wire.lower() in IGNORED_HEADERS:
+                continue
+            if location not in order:
+                continue
+            schema = param.get("schema")
+            if schema is None and isinstance(param.get("content"), dict):
+                first = next(iter(param["content"].values()), {}) or {}
+                schema = first.get("schema", {})
+            converted, defs = self.walker.convert(schema if schema is not None else {}, "input", where)
+            converted = schemas.with_defs(converted, defs) if defs else converted
+            if isinstance(converted, dict):
+                converted = dict(converted)
+                if param.get("description") and "description" not in converted:
+                    converted["description"] = str(param["description"]).strip()
+                if param.get("deprecated") is True:
+                    converted["deprecated"] = True
+            arg = naming.arg_name(wire)
+            if arg in taken:
+                arg = naming.arg_name(f"{wire}_{location}")
+            n = 2
+            while arg in taken:
+                arg = naming.arg_name(f"{wire}_{location}_{n}")
+                n += 1
+            if arg != wire:
+                self.diagnostics.info(where, f"{location} parameter {wire!r} is argument {arg!r}")
+            taken.add(arg)
+            out.append(
+                Param(
+                    arg=arg,
+                    wire=wire,
+                    location=location,  # type: ignore[arg-type]
+                    required=location == "path" or param.get("required") is True,
+                    schema=converted,
+                    style=param.get("style"),
+                    explode=param.get("explode"),
+                )
+            )
+        return out
+
+    def _body(self, op: JSON, where: str) -> tuple[JSON, list[str], Body | None]:
+        request = self._deref(op.get("requestBody"))
+        if not isinstance(request, dict) or not isinstance(request.get("content"), dict):
+            return {}, [], None
+        content = request["content"]
+        chosen = next((ct for ct in content if _is_json(ct)), None)
+        if chosen is None:
+            for ct in ("application/x-www-form-urlencoded", "text/plain"):
+                if ct in content:
+                    chosen = ct
+                    break
+        if chosen is None:
+            chosen = next(iter(content))
+            self.diagnostics.warning(where, f"request body {chosen!r} is sent as given (a string)")
+        raw_schema = (content.get(chosen) or {}).get("schema", {})
+        converted, defs = self.walker.convert(raw_schema, "input", where)
+        required = request.get("required") is True
+        flat = schemas.merge_all_of(converted) if isinstance(converted, dict) else converted
+        if (
+            not defs
+            and schemas.is_plain_object(flat)
+            and all(naming.ARG_NAME.match(k) for k in flat["properties"])
+        ):
+            fields = tuple((k, k) for k in flat["properties"])
+            body_required = list(flat.get("required", [])) if required or flat.get("required") else []
+            if not required and body_required:
+                # an optional body with required fields: the fields are required
+                # only when a body is sent; we always send one, so keep them required
+                pass
+            return dict(flat["properties"]), body_required, Body(chosen, "flat", required, None, fields)
+        schema = schemas.with_defs(converted, defs) if isinstance(converted, dict) else converted
+        return {"body": schema}, ["body"] if required else [], Body(chosen, "wrapped", required, "body")
+
+    def _input_schema(self, tool: Tool, body_props: JSON, body_required: list[str]) -> JSON:
+        properties: JSON = {}
+        required: list[str] = []
+        defs: JSON = {}
+        for param in tool.params:
+            schema = param.schema
+            if isinstance(schema, dict) and "$defs" in schema:
+                defs.update(schema["$defs"])
+                schema = {k: v for k, v in schema.items() if k != "$defs"}
+            properties[param.arg] = schema
+            if param.required:
+                required.append(param.arg)
+        for name, schema in body_props.items():
+            if isinstance(schema, dict) and "$defs" in schema:
+                defs.update(schema["$defs"])
+                schema = {k: v for k, v in schema.items() if k != "$defs"}
+            properties[name] = schema
+        required.extend(r for r in body_required if r not in required)
+        root: JSON = {"type": "object", "properties": properties}
+        if required:
+            root["required"] = required
+        root["additionalProperties"] = False
+        if defs:
+            root["$defs"] = dict(sorted(defs.items()))
+        return root
+
+    def _responses(self, tool: Tool, op: JSON, where: str) -> None:
+        responses = op.get("responses") or {}
+        success: list[tuple[int, Any]] = []  # (status, schema or None for no body)
+        other_content = False
+        for code, raw in responses.items():
+            code = str(code)
+            if not re.fullmatch(r"2(\d\d|XX)", code, re.IGNORECASE):
+                continue
+            status = 200 if code.upper() == "2XX" else int(code)
+            response = self._deref(raw)
+            content = (response or {}).get("content") or {}
+            json_ct = next((ct for ct in content if _is_json(ct)), None)
+            if json_ct is not None:
+                success.append((status, (content[json_ct] or {}).get("schema", {})))
+            elif content:
+                other_content = True
+                success.append((status, None))
+            else:
+                success.append((status, None))
+        tool.success_statuses = tuple(sorted(s for s, _ in success))
+        bodies = [s for _, s in success if s is not None]
+        if success and not bodies and not other_content:
+            tool.bodiless = True
+            tool.output_schema = BODILESS_SCHEMA
+            return
+        if other_content or len(bodies) != len(success) or not bodies:
+            return  # several shapes or non-JSON: no output schema rather than a wrong one
+        first = json.dumps(bodies[0], sort_keys=True)
+        if any(json.dumps(b, sort_keys=True) != first for b in bodies[1:]):
+            return
+        converted, defs = self.walker.convert(bodies[0], "output", where)
+        if not isinstance(converted, dict):
+            converted = {} if converted is True else {"not": {}}
+        if converted.get("type") == "object":
+            tool.output_schema = schemas.with_defs(converted, defs)
+        else:
+            wrapped: JSON = {
+                "type": "object",
+                "properties": {RESULT_KEY: converted},
+                "required": [RESULT_KEY],
+            }
+            tool.output_schema = schemas.with_defs(wrapped, defs)
+            tool.output_wrapped = True
+
+
+def _is_json(content_type: str) -> bool:
+    base = content_type.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "*/*"
+
+
+def build(spec: JSON, options: Options, diagnostics: Diagnostics) -> Api:
+    return Builder(spec, options, diagnostics).build()

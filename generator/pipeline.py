@@ -1,0 +1,70 @@
+"""The flow, stage by stage: load -> validate -> IR -> render (models, templates,
+format). ``generate`` writes the result; ``check`` only compares it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from generator import load as loading
+from generator import operations
+from generator.diagnostics import Diagnostics, GeneratorError
+from generator.ir import Api
+from generator.render import RenderOptions, render
+
+T = TypeVar("T")
+
+
+@dataclass
+class Result:
+    api: Api
+    files: dict[str, str]
+    diagnostics: Diagnostics
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Stages:
+    """Times each stage and, when asked, says which one is running."""
+
+    def __init__(self, progress: bool) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    def run(self, name: str, fn: Callable[[], T]) -> T:
+        if self.progress:
+            print(f"  {name}…", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.timings[name] = time.perf_counter() - start
+
+
+def build(
+    source: str,
+    build_options: operations.Options,
+    render_options: RenderOptions,
+    *,
+    validate: bool = True,
+    progress: bool = False,
+) -> Result:
+    stages = Stages(progress)
+    raw = stages.run("load", lambda: loading.read_source(source))
+    spec: dict[str, Any] = stages.run("parse", lambda: loading.parse_spec(raw, source))
+    if validate:
+        problems = stages.run("validate", lambda: loading.validate_spec(spec))
+        if problems:
+            raise GeneratorError(f"{source} is not a valid OpenAPI document", problems)
+    diagnostics = Diagnostics()
+    api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics))
+    if not api.tools and not api.excluded:
+        diagnostics.warning("#/paths", "the spec has no operations: the server will have no tools")
+    files = stages.run("render", lambda: render(api, render_options, spec, diagnostics))
+    return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
+
+
+def out_dir(path: str | Path) -> Path:
+    return Path(path)

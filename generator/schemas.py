@@ -1,0 +1,349 @@
+"""OpenAPI schema objects -> self-contained JSON Schema 2020-12 for tools.
+
+One walk does everything a tool schema needs:
+- resolves local ``$ref``s by inlining them, except refs into a reference cycle,
+  which become ``#/$defs/<Name>`` entries (no infinite inlining);
+- rewrites OpenAPI 3.0 dialect to 3.1 (``nullable``, boolean
+  ``exclusiveMinimum``) and canonicalises type lists, so a 3.0 spec and its 3.1
+  rewrite give byte-identical tool schemas;
+- drops what a model cannot use (examples, titles, ``x-`` extensions, XML);
+- drops ``readOnly`` properties from inputs and ``writeOnly`` ones from outputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any, Literal
+
+from generator.diagnostics import Diagnostics
+
+JSON = dict[str, Any]
+Direction = Literal["input", "output"]
+
+DROPPED = {"example", "examples", "xml", "externalDocs", "title", "$schema", "$id", "$comment"}
+ANNOTATIONS = {"description", "default", "deprecated", "readOnly", "writeOnly", "nullable"} | DROPPED
+SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
+SCHEMA_LISTS = ("allOf", "oneOf", "anyOf", "prefixItems")
+SCHEMA_SINGLE = (
+    "items",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "additionalItems",
+)
+
+
+def unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def def_name(pointer: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", unescape(pointer.rsplit("/", 1)[-1])) or "Schema"
+
+
+class SchemaWalker:
+    """Turns spec schemas into tool schemas; one per spec, shared by all tools."""
+
+    def __init__(self, spec: JSON, diagnostics: Diagnostics) -> None:
+        self.spec = spec
+        self.diagnostics = diagnostics
+        self.is_30 = str(spec.get("openapi", "")).startswith("3.0")
+        self._cache: dict[tuple[str, Direction], Any] = {}
+        self._cyclic = self._find_cycles()
+        self._warned: set[str] = set()
+
+    # -- references --------------------------------------------------------
+
+    def lookup(self, pointer: str) -> Any:
+        if not pointer.startswith("#"):
+            raise KeyError(pointer)
+        node: Any = self.spec
+        for token in pointer[1:].split("/")[1:] if pointer != "#" else []:
+            token = unescape(token)
+            if isinstance(node, list):
+                node = node[int(token)]
+            else:
+                node = node[token]
+        return node
+
+    def _refs_in(self, node: Any, out: set[str]) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                out.add(ref)
+            for value in node.values():
+                self._refs_in(value, out)
+        elif isinstance(node, list):
+            for value in node:
+                self._refs_in(value, out)
+
+    def _find_cycles(self) -> set[str]:
+        """Pointers of schemas that take part in a $ref cycle (Tarjan's SCC)."""
+        graph: dict[str, set[str]] = {}
+        pending = []
+        schemas = (self.spec.get("components") or {}).get("schemas") or {}
+        for name in schemas:
+            pending.append("#/components/schemas/" + name.replace("~", "~0").replace("/", "~1"))
+        while pending:
+            pointer = pending.pop()
+            if pointer in graph:
+                continue
+            try:
+                node = self.lookup(pointer)
+            except (KeyError, IndexError, ValueError, TypeError):
+                graph[pointer] = set()
+                continue
+            edges: set[str] = set()
+            self._refs_in(node, edges)
+            graph[pointer] = edges
+            pending.extend(e for e in edges if e not in graph)
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        stack: list[str] = []
+        on_stack: set[str] = set()
+        cyclic: set[str] = set()
+        counter = 0
+        for root in sorted(graph):
+            if root in index:
+                continue
+            # iterative Tarjan: (node, iterator over its edges)
+            work = [(root, iter(sorted(graph[root])))]
+            index[root] = low[root] = counter
+            counter += 1
+            stack.append(root)
+            on_stack.add(root)
+            while work:
+                node, edges = work[-1]
+                advanced = False
+                for succ in edges:
+                    if succ not in graph:
+                        continue
+                    if succ not in index:
+                        index[succ] = low[succ] = counter
+                        counter += 1
+                        stack.append(succ)
+                        on_stack.add(succ)
+                        work.append((succ, iter(sorted(graph[succ]))))
+                        advanced = True
+                        break
+                    if succ in on_stack:
+                        low[node] = min(low[node], index[succ])
+                if advanced:
+                    continue
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    members = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        members.append(member)
+                        if member == node:
+                            break
+                    if len(members) > 1 or node in graph[node]:
+                        cyclic.update(members)
+        return cyclic
+
+    # -- the walk ----------------------------------------------------------
+
+    def convert(self, schema: Any, direction: Direction, where: str) -> tuple[Any, JSON]:
+        """Return (schema, $defs) for one tool schema."""
+        defs: JSON = {}
+        out = self._walk(schema, direction, where, defs)
+        # defs referenced from defs are filled in as they are met
+        return out, dict(sorted(defs.items()))
+
+    def _walk(self, node: Any, direction: Direction, where: str, defs: JSON) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node and isinstance(node["$ref"], str):
+            return self._walk_ref(node, direction, where, defs)
+        out: JSON = {}
+        for key, value in node.items():
+            if key in DROPPED or key.startswith("x-") or key == "nullable":
+                continue
+            if key in SCHEMA_MAPS and isinstance(value, dict):
+                out[key] = {k: self._walk(v, direction, where, defs) for k, v in value.items()}
+            elif key in SCHEMA_LISTS and isinstance(value, list):
+                out[key] = [self._walk(v, direction, where, defs) for v in value]
+            elif key in SCHEMA_SINGLE and isinstance(value, (dict, list)):
+                if isinstance(value, list):  # 2019 tuple form of items
+                    out["prefixItems"] = [self._walk(v, direction, where, defs) for v in value]
+                else:
+                    out[key] = self._walk(value, direction, where, defs)
+            elif key == "discriminator" and isinstance(value, dict):
+                disc: JSON = {"propertyName": value.get("propertyName")}
+                mapping = value.get("mapping")
+                if isinstance(mapping, dict):
+                    disc["mapping"] = {k: def_name(str(v)) for k, v in mapping.items()}
+                out[key] = disc
+            else:
+                out[key] = value
+        self._drop_one_sided(out, direction)
+        if self.is_30:
+            self._from_30(out, node)
+        _canonical_type(out)
+        return out
+
+    def _walk_ref(self, node: JSON, direction: Direction, where: str, defs: JSON) -> Any:
+        pointer = node["$ref"]
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        if not pointer.startswith("#"):
+            self._warn(where, f"external $ref {pointer!r} is not supported; accepted any value there")
+            return {"description": siblings.get("description", f"(unresolved {pointer})")}
+        if pointer in self._cyclic:
+            name = def_name(pointer)
+            if name not in defs:
+                defs[name] = {}  # placeholder: stops the recursion
+                defs[name] = self._walk(self.lookup(pointer), direction, where, defs)
+            target: Any = {"$ref": f"#/$defs/{name}"}
+        else:
+            key = (pointer, direction)
+            if key not in self._cache:
+                try:
+                    raw = self.lookup(pointer)
+                except (KeyError, IndexError, ValueError, TypeError):
+                    self._warn(where, f"$ref {pointer!r} does not resolve; accepted any value there")
+                    raw = {}
+                sub_defs: JSON = {}
+                walked = self._walk(raw, direction, where, sub_defs)
+                self._cache[key] = (walked, sub_defs)
+            walked, sub_defs = self._cache[key]
+            for name, value in sub_defs.items():
+                defs.setdefault(name, value)
+            target = walked
+        if not siblings:
+            return target
+        nullable = siblings.get("nullable") is True and self.is_30
+        rest = self._walk(
+            {k: v for k, v in siblings.items() if k != "nullable"}, direction, where, defs
+        )
+        if set(siblings) <= ANNOTATIONS and isinstance(target, dict) and "$ref" not in target:
+            merged = dict(target)
+            merged.update(rest)
+        elif set(siblings) <= ANNOTATIONS:
+            merged = {**target, **rest}  # a $defs ref with annotations is valid 2020-12
+        else:
+            merged = {"allOf": [target], **rest}
+        if nullable:
+            merged = _make_nullable(merged)
+        return merged
+
+    def _drop_one_sided(self, out: JSON, direction: Direction) -> None:
+        props = out.get("properties")
+        if not isinstance(props, dict):
+            return
+        hidden = "readOnly" if direction == "input" else "writeOnly"
+        drop = [k for k, v in props.items() if isinstance(v, dict) and v.get(hidden) is True]
+        if not drop:
+            return
+        out["properties"] = {k: v for k, v in props.items() if k not in drop}
+        if isinstance(out.get("required"), list):
+            out["required"] = [r for r in out["required"] if r not in drop]
+            if not out["required"]:
+                del out["required"]
+
+    def _from_30(self, out: JSON, original: JSON) -> None:
+        for bound in ("Minimum", "Maximum"):
+            flag = out.get("exclusive" + bound)
+            if isinstance(flag, bool):
+                del out["exclusive" + bound]
+                limit = out.get(bound.lower())
+                if flag and limit is not None:
+                    del out[bound.lower()]
+                    out["exclusive" + bound] = limit
+        if original.get("nullable") is True:
+            replaced = _make_nullable(out)
+            out.clear()
+            out.update(replaced)
+
+    def _warn(self, where: str, message: str) -> None:
+        key = where + message
+        if key not in self._warned:
+            self._warned.add(key)
+            self.diagnostics.warning(where, message)
+
+
+def _make_nullable(schema: JSON) -> JSON:
+    schema = dict(schema)
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        schema["type"] = [kind, "null"]
+    elif isinstance(kind, list):
+        if "null" not in kind:
+            schema["type"] = [*kind, "null"]
+    else:
+        return {"anyOf": [schema, {"type": "null"}]}
+    if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
+    _canonical_type(schema)
+    return schema
+
+
+def _canonical_type(schema: JSON) -> None:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        seen: list[str] = []
+        for item in kind:
+            if item not in seen and item != "null":
+                seen.append(item)
+        if "null" in kind:
+            seen.append("null")
+        schema["type"] = seen[0] if len(seen) == 1 else seen
+
+
+def with_defs(schema: JSON, defs: JSON) -> JSON:
+    if not defs:
+        return schema
+    out = dict(schema)
+    out["$defs"] = {**defs, **out.get("$defs", {})}
+    return out
+
+
+def is_plain_object(schema: Any) -> bool:
+    """An object schema whose properties can become separate arguments."""
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return False
+    if any(k in schema for k in ("oneOf", "anyOf", "allOf", "not", "if", "$ref", "patternProperties")):
+        return False
+    extra = schema.get("additionalProperties")
+    if extra not in (None, False):
+        return False
+    return isinstance(schema.get("properties"), dict) and bool(schema["properties"])
+
+
+def merge_all_of(schema: JSON) -> JSON:
+    """Fold an ``allOf`` of plain objects into one object schema, if it is one."""
+    parts = schema.get("allOf")
+    if not isinstance(parts, list):
+        return schema
+    merged: JSON = {"type": "object", "properties": {}}
+    required: list[str] = []
+    for part in parts:
+        part = merge_all_of(part) if isinstance(part, dict) else part
+        if not is_plain_object(part):
+            return schema
+        for name, prop in part["properties"].items():
+            if name in merged["properties"] and merged["properties"][name] != prop:
+                return schema
+            merged["properties"][name] = prop
+        required.extend(r for r in part.get("required", []) if r not in required)
+    for key, value in schema.items():
+        if key not in ("allOf", "type", "properties", "required"):
+            merged[key] = value
+    if required:
+        merged["required"] = required
+    return merged
+
+
+def deep_copy(schema: Any) -> Any:
+    return copy.deepcopy(schema)
