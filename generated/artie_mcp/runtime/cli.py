@@ -1,0 +1,75 @@
+"""The generated server's command line (``artie-mcp``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .operation import Operation, PackageInfo
+from .schemas import SchemaStore
+from .settings import TRANSPORTS, Settings
+
+
+def parser(package: PackageInfo) -> argparse.ArgumentParser:
+    env = package.option_env_prefix
+    p = argparse.ArgumentParser(
+        prog=package.command,
+        description=(
+            f"MCP server for {package.title} {package.spec_version}. "
+            f"Serves stdio by default. The API key comes from {package.api_key_env}; "
+            f"the API base URL from {package.base_url_env} (default {package.default_base_url})."
+        ),
+    )
+    p.add_argument("--transport", choices=TRANSPORTS, help=f"default stdio (env {env}TRANSPORT)")
+    p.add_argument("--host", help=f"HTTP bind address, default 127.0.0.1 (env {env}HOST)")
+    p.add_argument("--port", type=int, help=f"HTTP port, default 8000 (env {env}PORT)")
+    p.add_argument("--path", help=f"HTTP endpoint path, default /mcp (env {env}PATH)")
+    p.add_argument("--base-url", help=f"upstream API base URL (env {package.base_url_env})")
+    p.add_argument("--connect-timeout", type=float, help="seconds, default 10")
+    p.add_argument("--read-timeout", type=float, help="seconds, default 60")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve MCP (the default)")
+    sub.add_parser("tools", help="list the tools this configuration exposes")
+    return p
+
+
+def settings_from(args: argparse.Namespace, package: PackageInfo) -> Settings:
+    settings = Settings.from_env(package)
+    for field in ("transport", "host", "port", "path", "connect_timeout", "read_timeout"):
+        value = getattr(args, field)
+        if value is not None:
+            setattr(settings, field, value)
+    if args.base_url:
+        settings.base_url = args.base_url.rstrip("/")
+    return settings
+
+
+def main(
+    package: PackageInfo,
+    operations: Sequence[Operation],
+    schema_dir: Path,
+    argv: Sequence[str] | None = None,
+) -> int:
+    args = parser(package).parse_args(argv)
+    try:
+        settings = settings_from(args, package)
+    except ValueError as exc:
+        print(f"{package.command}: error: {exc}", file=sys.stderr)
+        return 2
+    from .server import ToolServer, serve_http, serve_stdio
+
+    tool_server = ToolServer(package, operations, SchemaStore(schema_dir), settings)
+    if args.command == "tools":
+        for op in tool_server.operations.values():
+            a = op.annotations
+            hints = [h for h, on in (("read-only", a.read_only), ("destructive", a.destructive), ("idempotent", a.idempotent)) if on]
+            print(json.dumps({"name": op.name, "class": op.method_class, "tags": list(op.tags), "hints": hints}))
+        return 0
+    if settings.transport == "stdio":
+        serve_stdio(tool_server)
+    else:
+        serve_http(tool_server)
+    return 0

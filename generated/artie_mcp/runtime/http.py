@@ -1,0 +1,183 @@
+"""Tool arguments -> one HTTP request to the upstream API, and the answer back.
+
+Path parameters are percent-encoded as a whole (``/`` and ``?`` included), so
+no argument can reach another endpoint; header values with CR or LF are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from .errors import ToolError
+from .operation import Auth, Operation
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # already encoded
+    query: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def _safe_header(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ToolError(
+            "invalid_arguments",
+            f"header {name!r} may not contain CR, LF or NUL characters",
+            details=[{"path": "/" + name, "message": "contains CR, LF or NUL"}],
+        )
+    return value
+
+
+def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
+    path = op.path
+    query: list[tuple[str, str]] = []
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for param in op.params:
+        if param.arg not in arguments:
+            continue
+        value = arguments[param.arg]
+        if param.location == "path":
+            path = path.replace("{" + param.wire + "}", quote(_scalar(value), safe=""))
+        elif param.location == "query":
+            if value is None:
+                continue
+            if isinstance(value, list):
+                if param.explode is False:
+                    query.append((param.wire, ",".join(_scalar(v) for v in value)))
+                else:
+                    query.extend((param.wire, _scalar(v)) for v in value)
+            elif isinstance(value, dict) and param.style == "deepObject":
+                query.extend((f"{param.wire}[{k}]", _scalar(v)) for k, v in value.items())
+            else:
+                query.append((param.wire, _scalar(value)))
+        elif param.location == "header":
+            headers[param.wire] = _safe_header(param.wire, _scalar(value))
+        elif param.location == "cookie":
+            cookies.append(f"{param.wire}={quote(_scalar(value), safe='')}")
+    if cookies:
+        headers["Cookie"] = "; ".join(cookies)
+    request = Request(op.method, path, query, headers)
+    body = op.body
+    if body is not None:
+        payload: Any = None
+        if body.mode == "wrapped":
+            if body.arg in arguments:
+                payload = arguments[body.arg]
+                request.content = _encode(body.content_type, payload)
+        else:
+            present = {prop: arguments[arg] for arg, prop in body.fields if arg in arguments}
+            if present or op.method in ("POST", "PUT", "PATCH"):
+                request.content = _encode(body.content_type, present)
+        if request.content is not None:
+            request.headers["Content-Type"] = body.content_type
+    return request
+
+
+def _encode(content_type: str, payload: Any) -> bytes:
+    base = content_type.split(";")[0].strip().lower()
+    if base == "application/x-www-form-urlencoded" and isinstance(payload, dict):
+        pairs = []
+        for key, value in payload.items():
+            if isinstance(value, list):
+                pairs.extend((key, _scalar(v)) for v in value)
+            else:
+                pairs.append((key, _scalar(value)))
+        return urlencode(pairs).encode()
+    if base.startswith("text/") and isinstance(payload, str):
+        return payload.encode()
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def auth_headers(auth: Auth, key: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Headers and query pairs that carry the API key."""
+    key = _safe_header("api key", key)
+    if auth.kind == "bearer":
+        return {"Authorization": f"Bearer {key}"}, []
+    if auth.kind == "basic":
+        import base64
+
+        token = key if ":" not in key else base64.b64encode(key.encode()).decode()
+        return {"Authorization": f"Basic {token}"}, []
+    if auth.kind == "header":
+        return {auth.name: key}, []
+    if auth.kind == "query":
+        return {}, [(auth.name, key)]
+    if auth.kind == "cookie":
+        return {"Cookie": f"{auth.name}={key}"}, []
+    return {}, []
+
+
+class Upstream:
+    """One pooled ``httpx.AsyncClient`` per process, created on first use."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str = "mcp-server",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.transport = transport
+        self.user_agent = user_agent
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+            self._client = httpx.AsyncClient(
+                timeout=timeout,
+                transport=self.transport,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                headers={"User-Agent": self.user_agent},
+            )
+        return self._client
+
+    async def send(
+        self, request: Request, extra_headers: Mapping[str, str], extra_query: list[tuple[str, str]]
+    ) -> httpx.Response:
+        import httpx
+
+        url = self.base_url + request.path
+        query = request.query + extra_query
+        headers = {"Accept": "application/json", **request.headers, **extra_headers}
+        try:
+            return await self.client().request(
+                request.method, url, params=query or None, headers=headers, content=request.content
+            )
+        except httpx.TimeoutException as exc:
+            raise ToolError("timeout", f"upstream did not answer in time ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise ToolError("network", f"could not reach upstream: {type(exc).__name__}: {exc}") from None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

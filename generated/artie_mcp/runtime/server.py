@@ -1,0 +1,222 @@
+"""The MCP server: a low-level ``mcp.server.Server`` over the generated operations.
+
+``tools/list`` serves the spec's schemas as they are; ``tools/call`` validates
+the arguments, sends one request upstream and shapes the answer. Every failure
+becomes an ``isError`` result in the one error shape, never a protocol error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import mcp.types as types
+from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from . import http
+from .errors import ToolError, from_response
+from .operation import Operation, PackageInfo
+from .results import error_result, success_payload, success_result
+from .schemas import SchemaStore
+from .settings import Settings
+from .validation import ArgumentValidator
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger("mcp_runtime")
+
+
+class ToolServer:
+    """Everything one server process needs; ``server`` is the MCP face of it."""
+
+    def __init__(
+        self,
+        package: PackageInfo,
+        operations: Sequence[Operation],
+        schemas: SchemaStore,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.package = package
+        self.settings = settings
+        self.schemas = schemas
+        self.all_operations = {op.name: op for op in operations}
+        self.operations = {op.name: op for op in operations if op.exposure == "exposed"}
+        self.upstream = http.Upstream(
+            settings.base_url,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            transport=transport,
+            user_agent=f"{package.command}/{package.version}",
+        )
+        self.arguments = ArgumentValidator()
+        self.outputs = ArgumentValidator()
+        self._tools: list[types.Tool] | None = None
+        self.server: Server[Any] = Server(
+            package.name,
+            version=package.version,
+            title=package.title,
+            instructions=package.instructions or None,
+            on_list_tools=self._on_list_tools,
+            on_call_tool=self._on_call_tool,
+        )
+
+    # -- tools/list ----------------------------------------------------------
+
+    def tools(self) -> list[types.Tool]:
+        if self._tools is None:
+            self._tools = [self._tool(op) for op in self.operations.values()]
+        return self._tools
+
+    def _tool(self, op: Operation) -> types.Tool:
+        a = op.annotations
+        return types.Tool(
+            name=op.name,
+            title=op.title,
+            description=op.description,
+            input_schema=self.schemas.input(op.name),
+            output_schema=self.schemas.output(op.name),
+            annotations=types.ToolAnnotations(
+                title=op.title,
+                read_only_hint=a.read_only,
+                destructive_hint=a.destructive,
+                idempotent_hint=a.idempotent,
+                open_world_hint=a.open_world,
+            ),
+        )
+
+    async def _on_list_tools(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=self.tools())
+
+    # -- tools/call ----------------------------------------------------------
+
+    async def _on_call_tool(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        return await self.call(params.name, params.arguments or {})
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        op = self.operations.get(name)
+        if op is None:
+            if name in self.all_operations:
+                return error_result(
+                    ToolError("not_allowed", f"tool {name!r} is not enabled on this server")
+                )
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
+        try:
+            return await self._call(op, arguments)
+        except ToolError as exc:
+            return error_result(self._scrub(exc))
+        except Exception as exc:  # never a protocol error: the model gets a result
+            log.exception("tool %s failed", name)
+            return error_result(
+                ToolError("upstream_error", f"internal error: {type(exc).__name__}: {exc}")
+            )
+
+    async def _call(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
+        problems = self.arguments.problems(op.name, self.schemas.input(op.name), arguments)
+        if problems:
+            summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
+            raise ToolError(
+                "invalid_arguments",
+                f"{len(problems)} invalid argument(s): {summary}",
+                details=problems,
+            )
+        request = http.build_request(op, arguments)
+        if not self.settings.api_key:
+            raise ToolError(
+                "config",
+                f"no API key: set {self.package.api_key_env} in the server's environment",
+            )
+        headers, query = http.auth_headers(self.package.auth, self.settings.api_key)
+        response = await self.upstream.send(request, headers, query)
+        if response.status_code >= 400 or response.status_code < 200:
+            raise from_response(response.status_code, response.headers, response.content)
+        content_type = response.headers.get("content-type", "")
+        structured = success_payload(op, response.status_code, response.content, content_type)
+        if structured is None:
+            return success_result(None, response.text)
+        output_schema = self.schemas.output(op.name)
+        if output_schema is not None:
+            problems = self.outputs.problems(op.name, output_schema, structured)
+            if problems:
+                raise ToolError(
+                    "upstream_error",
+                    "upstream answered with data that does not match its documented schema",
+                    status=response.status_code,
+                    upstream=structured,
+                    details=problems[:20],
+                )
+        return success_result(structured)
+
+    def _scrub(self, error: ToolError) -> ToolError:
+        """The API key never appears in anything the model sees."""
+        key = self.settings.api_key
+        if key and key in repr(error.payload()):
+            error.message = error.message.replace(key, "[redacted]")
+            if isinstance(error.upstream, str):
+                error.upstream = error.upstream.replace(key, "[redacted]")
+        return error
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+
+
+def serve_stdio(tool_server: ToolServer) -> None:
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    async def main() -> None:
+        try:
+            async with stdio_server() as (read, write):
+                server = tool_server.server
+                await server.run(read, write, server.create_initialization_options())
+        finally:
+            await tool_server.aclose()
+
+    anyio.run(main)
+
+
+def serve_http(tool_server: ToolServer) -> None:
+    import uvicorn
+
+    settings = tool_server.settings
+    server = tool_server.server
+    if settings.transport == "sse":
+        app = sse_app(server, settings.path)
+    else:
+        app = server.streamable_http_app(streamable_http_path=settings.path, host=settings.host)
+    print(
+        f"serving {settings.transport} on http://{settings.host}:{settings.port}{settings.path}",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def sse_app(server: Server[Any], path: str) -> Any:
+    from mcp.server.sse import SseServerTransport
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Mount, Route
+
+    messages = path.rstrip("/") + "/messages/"
+    transport = SseServerTransport(messages)
+
+    async def handle_sse(request: Request) -> Response:
+        async with transport.connect_sse(request.scope, request.receive, request._send) as (r, w):
+            await server.run(r, w, server.create_initialization_options())
+        return Response()
+
+    return Starlette(
+        routes=[
+            Route(path, endpoint=handle_sse, methods=["GET"]),
+            Mount(messages, app=transport.handle_post_message),
+        ]
+    )

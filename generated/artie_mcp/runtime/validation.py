@@ -1,0 +1,86 @@
+"""Arguments checked against the tool's inputSchema before any request.
+
+The MCP SDK does not validate arguments, so the server does, with the same
+JSON Schema 2020-12 document it publishes. Each problem is reported with the
+argument path and a message; nothing is sent when there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import uuid
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+_checker = FormatChecker(formats=())
+
+
+@_checker.checks("uuid", raises=ValueError)
+def _uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    uuid.UUID(value)
+    return len(value) == 36
+
+
+@_checker.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", value):
+        raise ValueError("not an RFC 3339 date-time")
+    dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    return True
+
+
+@_checker.checks("date", raises=ValueError)
+def _date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        raise ValueError("not a date")
+    dt.date.fromisoformat(value)
+    return True
+
+
+@_checker.checks("email")
+def _email(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"[^@\s]+@[^@\s]+", value))
+
+
+@_checker.checks("ipv4", raises=ValueError)
+def _ipv4(value: object) -> bool:
+    return not isinstance(value, str) or bool(ipaddress.IPv4Address(value))
+
+
+@_checker.checks("ipv6", raises=ValueError)
+def _ipv6(value: object) -> bool:
+    return not isinstance(value, str) or bool(ipaddress.IPv6Address(value))
+
+
+class ArgumentValidator:
+    """A compiled validator per tool, built on first use."""
+
+    def __init__(self) -> None:
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def problems(self, name: str, schema: dict[str, Any], arguments: Any) -> list[dict[str, str]]:
+        validator = self._validators.get(name)
+        if validator is None:
+            validator = Draft202012Validator(schema, format_checker=_checker)
+            self._validators[name] = validator
+        out = []
+        for error in sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
+            path = "/" + "/".join(str(p) for p in error.absolute_path)
+            out.append({"path": path, "message": _message(error)})
+        return out
+
+
+def _message(error: Any) -> str:
+    message = str(error.message)
+    if len(message) > 300:
+        message = message[:300] + "…"
+    return message
