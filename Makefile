@@ -48,10 +48,15 @@ generate: $(SPEC) | $(STAMP)
 check: $(SPEC) | $(STAMP)
 	$(GEN) check --spec $(SPEC) --out generated $(GEN_FLAGS) -q
 
-npm:
-	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 
-test: $(STAMP) $(SPEC)
+npm: $(NPM_STAMP)
+
+$(NPM_STAMP): $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+test: $(STAMP) $(SPEC) $(NPM_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

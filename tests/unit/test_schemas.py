@@ -1,0 +1,113 @@
+import json
+
+from generator.diagnostics import Diagnostics
+from generator.schemas import SchemaWalker, merge_all_of
+
+
+def walker(components: dict, openapi: str = "3.1.0") -> SchemaWalker:
+    return SchemaWalker({"openapi": openapi, "components": {"schemas": components}}, Diagnostics())
+
+
+def test_nullable_30_equals_type_list_31() -> None:
+    old = walker(
+        {"S": {"type": "object", "properties": {"a": {"type": "string", "nullable": True, "enum": ["x", "y"]}}}},
+        "3.0.3",
+    )
+    new = walker({"S": {"type": "object", "properties": {"a": {"type": ["null", "string"], "enum": ["x", "y", None]}}}})
+    a, _ = old.convert({"$ref": "#/components/schemas/S"}, "output", "t")
+    b, _ = new.convert({"$ref": "#/components/schemas/S"}, "output", "t")
+    assert json.dumps(a) == json.dumps(b)
+    assert a["properties"]["a"] == {"type": ["string", "null"], "enum": ["x", "y", None]}
+
+
+def test_nullable_ref_without_type_becomes_any_of_null() -> None:
+    w = walker({"A": {"oneOf": [{"type": "string"}, {"type": "integer"}]}, "B": {"type": "object"}}, "3.0.3")
+    out, _ = w.convert({"$ref": "#/components/schemas/A", "nullable": True}, "input", "t")
+    assert out == {"anyOf": [{"oneOf": [{"type": "string"}, {"type": "integer"}]}, {"type": "null"}]}
+
+
+def test_exclusive_minimum_boolean_30() -> None:
+    w = walker({}, "3.0.3")
+    out, _ = w.convert({"type": "number", "minimum": 0, "exclusiveMinimum": True}, "input", "t")
+    assert out == {"type": "number", "exclusiveMinimum": 0}
+
+
+def test_recursive_schema_uses_defs_not_infinite_inlining() -> None:
+    w = walker(
+        {
+            "Json": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"$ref": "#/components/schemas/Json"}}]},
+            "Holder": {"type": "object", "properties": {"value": {"$ref": "#/components/schemas/Json"}}},
+        }
+    )
+    out, defs = w.convert({"$ref": "#/components/schemas/Holder"}, "output", "t")
+    assert out["properties"]["value"] == {"$ref": "#/$defs/Json"}
+    assert defs["Json"]["oneOf"][1]["items"] == {"$ref": "#/$defs/Json"}
+
+
+def test_mutual_recursion_is_detected() -> None:
+    w = walker(
+        {
+            "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+            "B": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
+            "C": {"type": "object", "properties": {"x": {"type": "string"}}},
+        }
+    )
+    out, defs = w.convert({"$ref": "#/components/schemas/A"}, "input", "t")
+    assert out == {"$ref": "#/$defs/A"}
+    assert set(defs) == {"A", "B"}
+    plain, none = w.convert({"$ref": "#/components/schemas/C"}, "input", "t")
+    assert plain == {"type": "object", "properties": {"x": {"type": "string"}}} and none == {}
+
+
+def test_ref_siblings_annotations_merge_and_constraints_use_all_of() -> None:
+    w = walker({"S": {"type": "string"}})
+    assert w.convert({"$ref": "#/components/schemas/S", "description": "d"}, "input", "t")[0] == {
+        "type": "string",
+        "description": "d",
+    }
+    assert w.convert({"$ref": "#/components/schemas/S", "maxLength": 3}, "input", "t")[0] == {
+        "allOf": [{"type": "string"}],
+        "maxLength": 3,
+    }
+
+
+def test_context_noise_dropped_and_read_only_hidden_from_input() -> None:
+    w = walker({})
+    schema = {
+        "type": "object",
+        "title": "T",
+        "example": {"id": 1},
+        "x-internal": True,
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "integer", "readOnly": True}, "name": {"type": "string", "examples": ["n"]}},
+    }
+    inp, _ = w.convert(schema, "input", "t")
+    assert inp == {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    out, _ = w.convert(schema, "output", "t")
+    assert set(out["properties"]) == {"id", "name"}
+
+
+def test_unresolvable_ref_is_a_warning_not_a_crash() -> None:
+    d = Diagnostics()
+    w = SchemaWalker({"openapi": "3.1.0", "components": {"schemas": {}}}, d)
+    out, _ = w.convert({"$ref": "#/components/schemas/Missing"}, "input", "POST /x")
+    assert out == {}
+    assert d.of_level("warning") and "does not resolve" in d.items[0].message
+
+
+def test_merge_all_of_objects() -> None:
+    merged = merge_all_of(
+        {
+            "allOf": [
+                {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+                {"type": "object", "properties": {"b": {"type": "integer"}}},
+            ],
+            "description": "both",
+        }
+    )
+    assert merged == {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+        "required": ["a"],
+        "description": "both",
+    }
