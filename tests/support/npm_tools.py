@@ -1,0 +1,260 @@
+"""Pinned npm test tools (tests/tools/package.json + package-lock.json) for the Python tests.
+
+* Prism (``@stoplight/prism-cli``) serves a mock of an OpenAPI document on loopback:
+  it validates each request against the spec (auth, params, body) and answers with a
+  response built from the spec's examples/schemas.
+* MCP Inspector (``@modelcontextprotocol/inspector``) in ``--cli`` mode is a real MCP
+  client written against the TypeScript SDK; it speaks stdio (or HTTP/SSE) to a server
+  and prints the JSON result of one method call.
+
+The tools are installed with ``npm ci`` from the lock file on first use (``make npm``
+does the same), so a fresh clone needs nothing but node and npm on PATH.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+TOOLS_DIR = Path(__file__).resolve().parents[1] / "tools"
+BIN_DIR = TOOLS_DIR / "node_modules" / ".bin"
+PRISM_BIN = BIN_DIR / "prism"
+# @modelcontextprotocol/inspector 0.15.0 declares the bin "mcp-inspector" (cli/build/cli.js),
+# a launcher that runs the real CLI (cli/build/index.js) in a child node process when given --cli.
+INSPECTOR_BIN = BIN_DIR / "mcp-inspector"
+
+NPM_CI = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+NPM_CI_TIMEOUT = 900.0
+
+# Prism 5.14 logs "[CLI] ▶  start     Prism is listening on http://127.0.0.1:PORT" when ready.
+PRISM_READY_MARKER = "Prism is listening"
+PRISM_START_DEADLINE = 60.0
+
+# Keep node's output free of ANSI colour codes, so logs are plain text.
+_NODE_ENV = {"NO_COLOR": "1", "FORCE_COLOR": "0"}
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def _install_lock() -> Iterator[None]:
+    """Serialise `npm ci` between processes (e.g. two pytest runs at once)."""
+    key = hashlib.sha256(str(TOOLS_DIR).encode()).hexdigest()[:16]
+    lock_path = Path(tempfile.gettempdir()) / f"artie-mcp-npm-tools-{key}.lock"
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _installed() -> bool:
+    return PRISM_BIN.exists() and INSPECTOR_BIN.exists()
+
+
+def ensure_installed() -> None:
+    """Run ``npm ci`` in TOOLS_DIR unless the tools are already installed."""
+    if _installed():
+        return
+    with _install_lock():
+        if _installed():  # another process installed them while we waited
+            return
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError(
+                "npm is not on PATH: the tests need node and npm to install the pinned tools "
+                f"in {TOOLS_DIR} (npm ci)"
+            )
+        cmd = [npm, *NPM_CI[1:]]
+        try:
+            proc = subprocess.run(
+                cmd,
+                cwd=TOOLS_DIR,
+                capture_output=True,
+                text=True,
+                timeout=NPM_CI_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(
+                f"`{' '.join(NPM_CI)}` in {TOOLS_DIR} timed out after {NPM_CI_TIMEOUT:.0f}s"
+            ) from exc
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"`{' '.join(NPM_CI)}` in {TOOLS_DIR} failed with exit code {proc.returncode}:\n"
+                f"{_tail(proc.stdout + proc.stderr)}"
+            )
+        if not _installed():
+            raise RuntimeError(
+                f"`{' '.join(NPM_CI)}` in {TOOLS_DIR} succeeded but {PRISM_BIN.name} or "
+                f"{INSPECTOR_BIN.name} is missing from {BIN_DIR}"
+            )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop_group(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float = 10.0) -> None:
+    """SIGTERM the process group of ``proc`` (started with start_new_session), then SIGKILL."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    # Kill whatever is left in the group, even if the leader already exited.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+
+
+def _accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class PrismServer:
+    """A running Prism mock server."""
+
+    url: str  # http://127.0.0.1:PORT, no trailing slash
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        """Prism's combined stdout/stderr so far (one line per event, no colours)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_tail(self, lines: int = 40) -> str:
+        return _tail(self.log(), lines)
+
+
+@contextlib.contextmanager
+def prism(
+    spec_path: str | Path, *, port: int | None = None, errors: bool = False
+) -> Iterator[PrismServer]:
+    """Run ``prism mock`` on ``spec_path`` at 127.0.0.1 and yield a PrismServer.
+
+    ``port`` defaults to a free port. ``errors=True`` adds ``--errors``. Note that Prism
+    validates *requests* either way (an invalid request gets 422 problem+json, or the
+    operation's own 400 with an ``sl-violations`` header when it declares one; a missing
+    or wrong credential gets 401); ``--errors`` additionally turns *response* violations
+    (the mock's answer not matching its own schema) into 500 problem+json responses.
+
+    The process and its children are always stopped on exit.
+    """
+    ensure_installed()
+    spec = str(spec_path)
+    if not spec.startswith(("http://", "https://")):
+        spec_file = Path(spec).resolve()
+        if not spec_file.is_file():
+            raise FileNotFoundError(f"spec for Prism not found: {spec_file}")
+        spec = str(spec_file)
+
+    attempts = 1 if port is not None else 3  # a picked free port can be taken before Prism binds it
+    for attempt in range(1, attempts + 1):
+        use_port = port if port is not None else free_port()
+        cmd = [str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(use_port)]
+        if errors:
+            cmd.append("--errors")
+        cmd.append(spec)
+        log_fd, log_name = tempfile.mkstemp(prefix="prism-", suffix=".log")
+        log_path = Path(log_name)
+        try:
+            with os.fdopen(log_fd, "wb") as log_file:
+                proc = subprocess.Popen(
+                    cmd,
+                    cwd=TOOLS_DIR,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, **_NODE_ENV},
+                    start_new_session=True,
+                )
+            server = PrismServer(
+                url=f"http://127.0.0.1:{use_port}", port=use_port, log_path=log_path, process=proc
+            )
+            try:
+                failure = _wait_until_ready(server)
+                if failure is not None:
+                    if "EADDRINUSE" in server.log() and attempt < attempts:
+                        continue  # finally: stops this one; try another port
+                    raise RuntimeError(
+                        f"Prism did not start ({failure}): {' '.join(cmd)}\n{server.log_tail()}"
+                    )
+                yield server
+                return
+            finally:
+                _stop_group(proc)
+        finally:
+            with contextlib.suppress(OSError):
+                log_path.unlink()
+
+
+def _wait_until_ready(server: PrismServer) -> str | None:
+    """None once Prism serves requests; otherwise why it did not."""
+    deadline = time.monotonic() + PRISM_START_DEADLINE
+    while time.monotonic() < deadline:
+        rc = server.process.poll()
+        if rc is not None:
+            return f"exited with code {rc}"
+        if PRISM_READY_MARKER in server.log() and _accepts_connections(server.port):
+            return None
+        time.sleep(0.2)
+    return f"not listening after {PRISM_START_DEADLINE:.0f}s"
+
+
+def inspector_cli(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``mcp-inspector --cli *args`` and return the completed process (text, captured).
+
+    Typical ``args``: ``["-e", "KEY=VALUE", "<server command>", "<server args>...",
+    "--method", "tools/call", "--tool-name", "NAME", "--tool-arg", "k=v", "k2=v2"]``.
+    On success stdout is the JSON result; on failure the exit code is 1 and stderr has
+    the message. On timeout the whole process group (launcher, CLI, MCP server) is
+    killed and ``subprocess.TimeoutExpired`` is raised.
+    """
+    ensure_installed()
+    cmd = [str(INSPECTOR_BIN), "--cli", *args]
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **_NODE_ENV},
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _stop_group(proc, grace=5.0)
+        stdout, stderr = proc.communicate()
+        raise subprocess.TimeoutExpired(cmd, timeout, output=stdout, stderr=stderr) from exc
+    finally:
+        # The launcher can exit while a child lingers; never leave one behind.
+        _stop_group(proc, grace=5.0)
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
