@@ -23,7 +23,9 @@ MAX_PROBLEMS_SHOWN = 50
 
 
 def _add_spec(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--spec", required=True, metavar="PATH_OR_URL", help="OpenAPI 3.0/3.1 spec, YAML or JSON")
+    p.add_argument(
+        "--spec", required=True, metavar="PATH_OR_URL", help="OpenAPI 3.0/3.1 spec, YAML or JSON"
+    )
 
 
 def _add_generation(p: argparse.ArgumentParser) -> None:
@@ -35,12 +37,19 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
         help="longest tool name; longer ones get a readable stem and a short hash (default 48)",
     )
     p.add_argument("--package", default="artie_mcp", help="import package name (default artie_mcp)")
-    p.add_argument("--dist-name", default=None, help="distribution name (default: package with '-')")
+    p.add_argument(
+        "--dist-name", default=None, help="distribution name (default: package with '-')"
+    )
     p.add_argument("--command", default=None, help="console script name (default: the dist name)")
     p.add_argument(
         "--env-prefix",
         default=None,
         help="prefix of the server's environment variables (default: from the package, ARTIE for artie_mcp)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="TOML",
+        help='generator config: [chunk] <operation> = "<body array field>" marks bodies the server may split',
     )
     p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -57,26 +66,40 @@ def parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="render the server package into --out (atomically)")
     _add_spec(g)
-    g.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced as a whole)")
+    g.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (replaced as a whole)"
+    )
     _add_generation(g)
 
-    c = sub.add_parser("check", help="exit 1 with a diff when --out is not what generate would write")
+    c = sub.add_parser(
+        "check", help="exit 1 with a diff when --out is not what generate would write"
+    )
     _add_spec(c)
     c.add_argument("--out", required=True, metavar="DIR", help="the committed output folder")
     _add_generation(c)
 
-    v = sub.add_parser("validate", help="validate a spec; print every problem with its JSON pointer")
+    v = sub.add_parser(
+        "validate", help="validate a spec; print every problem with its JSON pointer"
+    )
     _add_spec(v)
 
     s = sub.add_parser("spec", help="obtain or re-pin the locked upstream spec")
     ssub = s.add_subparsers(dest="spec_cmd", required=True, metavar="ACTION")
-    f = ssub.add_parser("fetch", help="fetch the pinned spec, check its sha256, write normalised JSON")
+    f = ssub.add_parser(
+        "fetch", help="fetch the pinned spec, check its sha256, write normalised JSON"
+    )
     f.add_argument("--lock", default="specs/artie-openapi.lock.json")
-    f.add_argument("--source", default=None, help=f"path or URL (default ${lock.SOURCE_ENV}, else the pinned URL)")
+    f.add_argument(
+        "--source",
+        default=None,
+        help=f"path or URL (default ${lock.SOURCE_ENV}, else the pinned URL)",
+    )
     f.add_argument("--out", default="specs/artie-openapi.json")
     u = ssub.add_parser("pin", help="re-pin the lock to another upstream release")
     u.add_argument("--lock", default="specs/artie-openapi.lock.json")
-    u.add_argument("--version", required=True, dest="spec_version", help="release tag, e.g. v1.0.77")
+    u.add_argument(
+        "--version", required=True, dest="spec_version", help="release tag, e.g. v1.0.77"
+    )
     u.add_argument("--source", default=None, help="path or URL of that release's openapi.yaml")
     return p
 
@@ -88,15 +111,37 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
     dist = args.dist_name or package.replace("_", "-")
     command = args.command or dist
     prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
-    return RenderOptions(package=package, dist_name=dist, command=command, env_prefix=prefix, models=not args.no_models)
+    return RenderOptions(
+        package=package,
+        dist_name=dist,
+        command=command,
+        env_prefix=prefix,
+        models=not args.no_models,
+    )
 
 
 def _build_options(args: argparse.Namespace) -> Options:
     if not 8 <= args.max_name_length <= 64:
         raise GeneratorError("--max-name-length must be between 8 and 64")
     if args.tool_prefix and not naming.TOOL_NAME.match(args.tool_prefix):
-        raise GeneratorError(f"--tool-prefix {args.tool_prefix!r} may only use letters, digits, '_' and '-'")
-    return Options(tool_prefix=args.tool_prefix, max_name_length=args.max_name_length)
+        raise GeneratorError(
+            f"--tool-prefix {args.tool_prefix!r} may only use letters, digits, '_' and '-'"
+        )
+    chunk: tuple[tuple[str, str], ...] = ()
+    if args.config:
+        import tomllib
+
+        try:
+            config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise GeneratorError(f"cannot read config {args.config}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise GeneratorError(f"config {args.config} is not valid TOML: {exc}") from None
+        unknown = set(config) - {"chunk"}
+        if unknown:
+            raise GeneratorError(f"config {args.config}: unknown section(s) {sorted(unknown)}")
+        chunk = tuple((str(k), str(v)) for k, v in (config.get("chunk") or {}).items())
+    return Options(tool_prefix=args.tool_prefix, max_name_length=args.max_name_length, chunk=chunk)
 
 
 def _print_diagnostics(diagnostics: Diagnostics, quiet: bool) -> None:
@@ -112,11 +157,16 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
     build_options = _build_options(args)
     render_options = _render_options(args)
     started = time.perf_counter()
-    result = pipeline.build(args.spec, build_options, render_options, progress=not args.quiet and sys.stderr.isatty())
+    result = pipeline.build(
+        args.spec, build_options, render_options, progress=not args.quiet and sys.stderr.isatty()
+    )
     diagnostics = result.diagnostics
     _print_diagnostics(diagnostics, args.quiet)
     if diagnostics.has_errors or (args.strict and diagnostics.of_level("warning")):
-        print("artie-mcp-gen: nothing written (errors above; --strict counts warnings)", file=sys.stderr)
+        print(
+            "artie-mcp-gen: nothing written (errors above; --strict counts warnings)",
+            file=sys.stderr,
+        )
         return 1
     out = Path(args.out)
     api = result.api
@@ -133,7 +183,10 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
                 file=sys.stderr,
             )
             if not api.has_policy and (api.tools or api.excluded):
-                print("  no x-artie-mcp in the spec: all operations exposed, hints from HTTP methods", file=sys.stderr)
+                print(
+                    "  no x-artie-mcp in the spec: all operations exposed, hints from HTTP methods",
+                    file=sys.stderr,
+                )
             for where, wanted, got in api.renames:
                 print(f"  renamed {where}: {wanted} -> {got}", file=sys.stderr)
         return 0

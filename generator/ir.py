@@ -89,6 +89,9 @@ class Tool:
     success_statuses: tuple[int, ...] = ()
     bodiless: bool = False  # success carries no body: {"ok": true, "status": n}
     list_field: str | None = None  # the array field of a list result, for windowing
+    window_args: tuple[str, str] | None = None  # (offset, limit) argument names of list tools
+    fields_arg: str | None = None  # the field-projection argument, for object results
+    chunk_field: str | None = None  # a body array the runtime may split into several requests
 
     @property
     def where(self) -> str:

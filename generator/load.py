@@ -34,9 +34,7 @@ def read_source(source: str, timeout: float = 60.0) -> bytes:
         except httpx.HTTPError as exc:
             raise GeneratorError(f"could not download {source}: {exc}") from None
         if response.status_code != 200:
-            raise GeneratorError(
-                f"could not download {source}: HTTP {response.status_code}"
-            )
+            raise GeneratorError(f"could not download {source}: HTTP {response.status_code}")
         return response.content
     path = Path(os.path.expanduser(source))
     try:
@@ -73,7 +71,9 @@ def parse_spec(data: bytes, name: str) -> dict[str, Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise GeneratorError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise GeneratorError(
+            f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
@@ -119,7 +119,9 @@ def validate_spec(spec: dict[str, Any]) -> list[str]:
     elif version.startswith("3.1"):
         cls = OpenAPIV31SpecValidator
     else:
-        return [f"#/openapi: unsupported OpenAPI version {version!r} (3.0.x and 3.1.x are supported)"]
+        return [
+            f"#/openapi: unsupported OpenAPI version {version!r} (3.0.x and 3.1.x are supported)"
+        ]
     problems: list[str] = []
     try:
         for err in cls(SchemaPath.from_dict(spec)).iter_errors():

@@ -16,7 +16,9 @@ from generator.diagnostics import GeneratorError
 from generator.load import parse_spec, read_source
 from generator.output import write_file_atomic
 
-URL_TEMPLATE = "https://github.com/artie-labs/artie-api-spec/releases/download/{version}/openapi.yaml"
+URL_TEMPLATE = (
+    "https://github.com/artie-labs/artie-api-spec/releases/download/{version}/openapi.yaml"
+)
 SOURCE_ENV = "ARTIE_SPEC_SOURCE"
 
 
@@ -27,7 +29,7 @@ class Lock:
     sha256: str
 
     @classmethod
-    def read(cls, path: Path) -> "Lock":
+    def read(cls, path: Path) -> Lock:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(version=data["version"], url=data["url"], sha256=data["sha256"].lower())

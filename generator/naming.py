@@ -64,10 +64,22 @@ def derive_name(method: str, path: str) -> str:
     resource = "_".join(resource_words.split("_")[:-1] + [singular(resource_words.split("_")[-1])])
     rest = segments[1:]
     if not rest:
-        verb = {"get": "list", "post": "create", "put": "replace", "patch": "update", "delete": "delete_all"}
+        verb = {
+            "get": "list",
+            "post": "create",
+            "put": "replace",
+            "patch": "update",
+            "delete": "delete_all",
+        }
         return f"{resource}_{verb.get(method, method)}"
     if len(rest) == 1 and rest[0].startswith("{"):
-        verb = {"get": "detail", "post": "update", "put": "update", "patch": "update", "delete": "delete"}
+        verb = {
+            "get": "detail",
+            "post": "update",
+            "put": "update",
+            "patch": "update",
+            "delete": "delete",
+        }
         return f"{resource}_{verb.get(method, method)}"
     action = "_".join(snake(s) for s in literal[1:]) or "item"
     if method != "post":

@@ -26,10 +26,25 @@ BODILESS_SCHEMA: JSON = {
 RESULT_KEY = "result"
 
 
+WINDOW_SCHEMA: JSON = {
+    "type": "object",
+    "description": "Present when the list was cut to a window; call again with the offset argument set to next_offset for more.",
+    "properties": {
+        "offset": {"type": "integer"},
+        "returned": {"type": "integer"},
+        "total": {"type": "integer"},
+        "truncated": {"type": "boolean"},
+        "next_offset": {"type": ["integer", "null"]},
+    },
+}
+WINDOW_KEY = "_window"
+
+
 @dataclass(frozen=True)
 class Options:
     tool_prefix: str = ""
     max_name_length: int = naming.DEFAULT_MAX_NAME_LENGTH
+    chunk: tuple[tuple[str, str], ...] = ()  # (tool name or operationId, body array field)
 
 
 def digest(spec: JSON) -> str:
@@ -96,13 +111,22 @@ class Builder:
                 "annotations derived from the HTTP method",
             )
         api.renames = self._settle_names(tools)
+        self._chunking(tools)
+        for tool in tools:
+            self._result_controls(tool)
         api.tools = [t for t in tools if t.policy.exposure == "exposed"]
         api.excluded = [t for t in tools if t.policy.exposure == "excluded"]
         for name, item in (spec.get("webhooks") or {}).items():
             for method in METHODS:
                 op = (item or {}).get(method)
                 if isinstance(op, dict):
-                    api.webhooks.append(Webhook(name, method.upper(), str(op.get("summary") or op.get("description") or "")))
+                    api.webhooks.append(
+                        Webhook(
+                            name,
+                            method.upper(),
+                            str(op.get("summary") or op.get("description") or ""),
+                        )
+                    )
         return api
 
     # -- naming ------------------------------------------------------------
@@ -115,7 +139,9 @@ class Builder:
         renames: list[tuple[str, str, str]] = []
         for tool in tools:
             if tool.operation_id:
-                base = naming.sanitize(tool.operation_id) or naming.derive_name(tool.method, tool.path)
+                base = naming.sanitize(tool.operation_id) or naming.derive_name(
+                    tool.method, tool.path
+                )
             else:
                 base = naming.derive_name(tool.method, tool.path)
             wanted = prefix + base
@@ -130,6 +156,72 @@ class Builder:
         for where, wanted, got in renames:
             self.diagnostics.info(where, f"tool name {wanted!r} became {got!r}")
         return renames
+
+    # -- result windowing, projection and chunking ------------------------------
+
+    def _result_controls(self, tool: Tool) -> None:
+        """List tools get offset/limit arguments; object results a field projection."""
+        out = tool.output_schema
+        if out is None or tool.bodiless:
+            return
+        props = out.get("properties") if isinstance(out.get("properties"), dict) else {}
+        arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
+        taken = set(tool.input_schema["properties"])
+
+        def free(name: str) -> str:
+            while name in taken:
+                name = "mcp_" + name
+            taken.add(name)
+            return name
+
+        if len(arrays) == 1 and WINDOW_KEY not in props:
+            tool.list_field = arrays[0]
+            offset, limit = free("result_offset"), free("result_limit")
+            tool.window_args = (offset, limit)
+            tool.input_schema["properties"][offset] = {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Return list items from this index on (default 0); results say the next offset.",
+            }
+            tool.input_schema["properties"][limit] = {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Return at most this many list items (default: as many as fit the result size limit).",
+            }
+            tool.output_schema = {**out, "properties": {**props, WINDOW_KEY: WINDOW_SCHEMA}}
+        if out.get("type") == "object":
+            tool.fields_arg = free("result_fields")
+            scope = "of each list item" if tool.list_field else "of the result"
+            tool.input_schema["properties"][tool.fields_arg] = {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": f"Only return these fields {scope} (required fields are always kept).",
+            }
+
+    def _chunking(self, tools: list[Tool]) -> None:
+        by_key = {t.name: t for t in tools} | {t.operation_id: t for t in tools if t.operation_id}
+        for key, field_name in self.options.chunk:
+            tool = by_key.get(key)
+            where = f"chunk {key}.{field_name}"
+            if tool is None:
+                self.diagnostics.error(where, f"no operation named {key!r}")
+                continue
+            prop = tool.input_schema["properties"].get(field_name)
+            if (
+                tool.body is None
+                or tool.body.mode != "flat"
+                or not isinstance(prop, dict)
+                or prop.get("type") != "array"
+            ):
+                self.diagnostics.error(
+                    where, f"{field_name!r} is not an array field of {tool.name}'s JSON body"
+                )
+                continue
+            tool.chunk_field = field_name
+            tool.output_schema = None  # one result per chunk: no single shape to declare
+            self.diagnostics.info(
+                tool.where, f"requests over the size limit are split on {field_name!r}"
+            )
 
     # -- one operation ------------------------------------------------------
 
@@ -147,7 +239,9 @@ class Builder:
         where = f"{method} {path}"
         pol = policy.read_policy(op, method)
         summary = str(op.get("summary") or "").strip()
-        title = pol.title or summary or naming.derive_name(method, path).replace("_", " ").capitalize()
+        title = (
+            pol.title or summary or naming.derive_name(method, path).replace("_", " ").capitalize()
+        )
         ann = policy.annotations(op, method, title)
         op_id = op.get("operationId")
         tool = Tool(
@@ -161,7 +255,9 @@ class Builder:
             annotations=ann,
             policy=pol,
         )
-        tool.description = policy.describe(summary, str(op.get("description") or ""), pol, ann, tool.deprecated)
+        tool.description = policy.describe(
+            summary, str(op.get("description") or ""), pol, ann, tool.deprecated
+        )
         body_props, body_required, tool.body = self._body(op, where)
         tool.params = self._params(op, item, where, set(body_props))
         tool.input_schema = self._input_schema(tool, body_props, body_required)
@@ -179,7 +275,9 @@ class Builder:
         out: list[Param] = []
         taken = set(body_names)
         order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
-        for (wire, location), param in sorted(merged.items(), key=lambda kv: order.get(kv[0][1], 9)):
+        for (wire, location), param in sorted(
+            merged.items(), key=lambda kv: order.get(kv[0][1], 9)
+        ):
             if location == "header" and wire.lower() in IGNORED_HEADERS:
                 continue
             if location not in order:
@@ -188,7 +286,9 @@ class Builder:
             if schema is None and isinstance(param.get("content"), dict):
                 first = next(iter(param["content"].values()), {}) or {}
                 schema = first.get("schema", {})
-            converted, defs = self.walker.convert(schema if schema is not None else {}, "input", where)
+            converted, defs = self.walker.convert(
+                schema if schema is not None else {}, "input", where
+            )
             converted = schemas.with_defs(converted, defs) if defs else converted
             if isinstance(converted, dict):
                 converted = dict(converted)
@@ -243,14 +343,24 @@ class Builder:
             and all(naming.ARG_NAME.match(k) for k in flat["properties"])
         ):
             fields = tuple((k, k) for k in flat["properties"])
-            body_required = list(flat.get("required", [])) if required or flat.get("required") else []
+            body_required = (
+                list(flat.get("required", [])) if required or flat.get("required") else []
+            )
             if not required and body_required:
                 # an optional body with required fields: the fields are required
                 # only when a body is sent; we always send one, so keep them required
                 pass
-            return dict(flat["properties"]), body_required, Body(chosen, "flat", required, None, fields)
+            return (
+                dict(flat["properties"]),
+                body_required,
+                Body(chosen, "flat", required, None, fields),
+            )
         schema = schemas.with_defs(converted, defs) if isinstance(converted, dict) else converted
-        return {"body": schema}, ["body"] if required else [], Body(chosen, "wrapped", required, "body")
+        return (
+            {"body": schema},
+            ["body"] if required else [],
+            Body(chosen, "wrapped", required, "body"),
+        )
 
     def _input_schema(self, tool: Tool, body_props: JSON, body_required: list[str]) -> JSON:
         properties: JSON = {}

@@ -80,16 +80,29 @@ def auth_view(api: Api) -> dict[str, str]:
         return {"kind": "basic", "name": "Authorization"}
     if kind == "apikey":
         where = str(scheme.get("in", "header"))
-        return {"kind": where if where in ("query", "cookie") else "header", "name": str(scheme.get("name", "X-API-Key"))}
+        return {
+            "kind": where if where in ("query", "cookie") else "header",
+            "name": str(scheme.get("name", "X-API-Key")),
+        }
     if kind in ("http", "oauth2", "openidconnect"):
         return {"kind": "bearer", "name": "Authorization"}
-    return {"kind": "none", "name": ""} if not scheme else {"kind": "bearer", "name": "Authorization"}
+    return (
+        {"kind": "none", "name": ""} if not scheme else {"kind": "bearer", "name": "Authorization"}
+    )
 
 
 def _hints(tool: Tool) -> str:
     a = tool.annotations
     assert a is not None
-    names = [n for n, on in (("read-only", a.read_only), ("destructive", a.destructive), ("idempotent", a.idempotent)) if on]
+    names = [
+        n
+        for n, on in (
+            ("read-only", a.read_only),
+            ("destructive", a.destructive),
+            ("idempotent", a.idempotent),
+        )
+        if on
+    ]
     return ", ".join(names) or "-"
 
 
@@ -115,15 +128,24 @@ def manifest(api: Api) -> dict[str, Any]:
         }
 
     return {
-        "spec": {"title": api.title, "version": api.version, "openapi": api.openapi, "digest": api.digest},
+        "spec": {
+            "title": api.title,
+            "version": api.version,
+            "openapi": api.openapi,
+            "digest": api.digest,
+        },
         "policy_from_spec": api.has_policy,
         "tools": [entry(t) for t in api.all_tools],
-        "webhooks": [{"name": w.name, "method": w.method, "summary": w.summary} for w in api.webhooks],
+        "webhooks": [
+            {"name": w.name, "method": w.method, "summary": w.summary} for w in api.webhooks
+        ],
         "renamed": [{"where": w, "wanted": a, "name": b} for w, a, b in api.renames],
     }
 
 
-def render(api: Api, options: RenderOptions, spec: dict[str, Any], diagnostics: Diagnostics) -> dict[str, str]:
+def render(
+    api: Api, options: RenderOptions, spec: dict[str, Any], diagnostics: Diagnostics
+) -> dict[str, str]:
     """The whole package, formatted, as {relative path: text}."""
     pkg = options.package
     models_future: Future[str] | None = None
@@ -143,17 +165,25 @@ def render(api: Api, options: RenderOptions, spec: dict[str, Any], diagnostics: 
                 module = "op_" + module
             modules.append(module)
             python[f"{pkg}/tools/{module}.py"] = env.get_template("tool.py.jinja").render(
-                tool=tool, doc_line=one_line(f"{tool.method} {tool.path}: {tool.summary or tool.name}"), **ctx
+                tool=tool,
+                doc_line=one_line(f"{tool.method} {tool.path}: {tool.summary or tool.name}"),
+                **ctx,
             )
             schemas: dict[str, Any] = {"input": tool.input_schema, "output": tool.output_schema}
-            files[f"{pkg}/schemas/{tool.name}.json"] = json.dumps(schemas, indent=2, ensure_ascii=False) + "\n"
-        python[f"{pkg}/tools/__init__.py"] = env.get_template("tools_init.py.jinja").render(modules=modules, **ctx)
+            files[f"{pkg}/schemas/{tool.name}.json"] = (
+                json.dumps(schemas, indent=2, ensure_ascii=False) + "\n"
+            )
+        python[f"{pkg}/tools/__init__.py"] = env.get_template("tools_init.py.jinja").render(
+            modules=modules, **ctx
+        )
         python[f"{pkg}/__init__.py"] = env.get_template("init.py.jinja").render(**ctx)
         python[f"{pkg}/__main__.py"] = env.get_template("main.py.jinja").render(**ctx)
         python[f"{pkg}/app.py"] = env.get_template("app.py.jinja").render(**ctx)
         files["pyproject.toml"] = env.get_template("pyproject.toml.jinja").render(**ctx)
         files["README.md"] = env.get_template("README.md.jinja").render(**ctx)
-        files[f"{pkg}/manifest.json"] = json.dumps(manifest(api), indent=2, ensure_ascii=False) + "\n"
+        files[f"{pkg}/manifest.json"] = (
+            json.dumps(manifest(api), indent=2, ensure_ascii=False) + "\n"
+        )
         files[f"{pkg}/py.typed"] = ""
         for source in sorted((TEMPLATES / "runtime").glob("*.py")):
             files[f"{pkg}/runtime/{source.name}"] = source.read_text(encoding="utf-8")
@@ -210,7 +240,13 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "auth": auth,
         "auth_doc": auth_doc,
         "tools": [
-            {"name": t.name, "method": t.method, "path": one_line(t.path), "method_class": t.method_class, "hints": _hints(t)}
+            {
+                "name": t.name,
+                "method": t.method,
+                "path": one_line(t.path),
+                "method_class": t.method_class,
+                "hints": _hints(t),
+            }
             for t in api.tools
         ],
         "excluded": [
@@ -223,4 +259,3 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         ],
         "webhooks": [{"name": one_line(w.name, 80)} for w in api.webhooks],
     }
-

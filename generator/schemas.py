@@ -22,7 +22,14 @@ JSON = dict[str, Any]
 Direction = Literal["input", "output"]
 
 DROPPED = {"example", "examples", "xml", "externalDocs", "title", "$schema", "$id", "$comment"}
-ANNOTATIONS = {"description", "default", "deprecated", "readOnly", "writeOnly", "nullable"} | DROPPED
+ANNOTATIONS = {
+    "description",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "nullable",
+} | DROPPED
 SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 SCHEMA_LISTS = ("allOf", "oneOf", "anyOf", "prefixItems")
 SCHEMA_SINGLE = (
@@ -198,7 +205,9 @@ class SchemaWalker:
         pointer = node["$ref"]
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         if not pointer.startswith("#"):
-            self._warn(where, f"external $ref {pointer!r} is not supported; accepted any value there")
+            self._warn(
+                where, f"external $ref {pointer!r} is not supported; accepted any value there"
+            )
             return {"description": siblings.get("description", f"(unresolved {pointer})")}
         if pointer in self._cyclic:
             name = def_name(pointer)
@@ -212,7 +221,9 @@ class SchemaWalker:
                 try:
                     raw = self.lookup(pointer)
                 except (KeyError, IndexError, ValueError, TypeError):
-                    self._warn(where, f"$ref {pointer!r} does not resolve; accepted any value there")
+                    self._warn(
+                        where, f"$ref {pointer!r} does not resolve; accepted any value there"
+                    )
                     raw = {}
                 sub_defs: JSON = {}
                 walked = self._walk(raw, direction, where, sub_defs)
@@ -313,7 +324,9 @@ def is_plain_object(schema: Any) -> bool:
     """An object schema whose properties can become separate arguments."""
     if not isinstance(schema, dict) or schema.get("type") != "object":
         return False
-    if any(k in schema for k in ("oneOf", "anyOf", "allOf", "not", "if", "$ref", "patternProperties")):
+    if any(
+        k in schema for k in ("oneOf", "anyOf", "allOf", "not", "if", "$ref", "patternProperties")
+    ):
         return False
     extra = schema.get("additionalProperties")
     if extra not in (None, False):

@@ -26,11 +26,21 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with `pip install ./generated`; returns the console script."""
     root = tmp_path_factory.mktemp("fresh")
     src = root / "generated"
-    shutil.copytree(REPO / "generated", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
+    shutil.copytree(
+        REPO / "generated", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build")
+    )
     env_dir = root / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     proc = subprocess.run(
-        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(src)],
+        [
+            str(env_dir / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            str(src),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -54,7 +64,9 @@ def params(script: Path, **env: str) -> StdioServerParameters:
     return StdioServerParameters(command=str(script), args=[], env=env)
 
 
-def test_installed_server_lists_the_exposed_tools_as_the_spec_says(installed: Path, pinned_spec: Path) -> None:
+def test_installed_server_lists_the_exposed_tools_as_the_spec_says(
+    installed: Path, pinned_spec: Path
+) -> None:
     ops = spec_operations(pinned_spec)
     exposed = {k for k, op in ops.items() if op["x-artie-mcp"]["exposure"] == "exposed"}
     assert len(exposed) == 41
@@ -84,7 +96,9 @@ def test_installed_server_lists_the_exposed_tools_as_the_spec_says(installed: Pa
         assert schema["type"] == "object" and not {"oneOf", "anyOf", "allOf"} & set(schema)
         for p in op.get("parameters", []):
             if p["in"] == "path":
-                assert p["name"] in schema["required"] or f"{p['name']}_path" in schema["required"], tool.name
+                assert (
+                    p["name"] in schema["required"] or f"{p['name']}_path" in schema["required"]
+                ), tool.name
         if tool.output_schema is not None:
             assert tool.output_schema["type"] == "object"
 
@@ -97,20 +111,31 @@ def test_installed_server_sends_exactly_the_right_requests(installed: Path) -> N
         upstream.on(
             "POST",
             "/connectors/c1/postgres-drop-replication-slot",
-            Reply(409, {"error": "slot busy", "details": {"pg": {"code": "55006", "slot": "artie_1"}}}, {"X-Request-Id": "req-9"}),
+            Reply(
+                409,
+                {"error": "slot busy", "details": {"pg": {"code": "55006", "slot": "artie_1"}}},
+                {"X-Request-Id": "req-9"},
+            ),
         )
 
         async def main() -> dict[str, Any]:
             env = {"ARTIE_API_KEY": "sk-test-123", "ARTIE_BASE_URL": upstream.url}
             async with Client(params(installed, **env)) as client:
                 out: dict[str, Any] = {}
-                out["list"] = await client.call_tool("connector_list", {"includeSourceConnectors": True})
-                out["start"] = await client.call_tool("pipeline_start", {"uuid": "p/../x?a=b", "keepPaused": True})
+                out["list"] = await client.call_tool(
+                    "connector_list", {"includeSourceConnectors": True}
+                )
+                out["start"] = await client.call_tool(
+                    "pipeline_start", {"uuid": "p/../x?a=b", "keepPaused": True}
+                )
                 out["delete"] = await client.call_tool("pipeline_delete", {"uuid": "abc"})
                 out["slot"] = await client.call_tool(
-                    "connector_drop_postgres_replication_slot", {"uuid": "c1", "slotName": "artie_1"}
+                    "connector_drop_postgres_replication_slot",
+                    {"uuid": "c1", "slotName": "artie_1"},
                 )
-                out["bad"] = await client.call_tool("pipeline_start", {"keepPaused": "yes", "extra": 1})
+                out["bad"] = await client.call_tool(
+                    "pipeline_start", {"keepPaused": "yes", "extra": 1}
+                )
                 return out
 
         results = anyio.run(main)
@@ -125,25 +150,40 @@ def test_installed_server_sends_exactly_the_right_requests(installed: Path) -> N
         assert r.headers["authorization"] == "Bearer sk-test-123"
         assert r.headers["accept"] == "application/json"
     assert reqs[0].body == b"" and "content-type" not in reqs[0].headers
-    assert reqs[1].json() == {"keepPaused": True} and reqs[1].headers["content-type"] == "application/json"
+    assert (
+        reqs[1].json() == {"keepPaused": True}
+        and reqs[1].headers["content-type"] == "application/json"
+    )
     assert reqs[2].body == b""
     assert reqs[3].json() == {"slotName": "artie_1"}
 
-    assert not results["list"].is_error and results["list"].structured_content == {"items": [], "total": 0}
+    assert not results["list"].is_error and results["list"].structured_content == {
+        "items": [],
+        "total": 0,
+    }
     assert results["start"].structured_content == {"ok": True, "status": 204}
     assert results["delete"].structured_content == {"ok": True, "status": 204}
     slot = results["slot"]
     assert slot.is_error
     error = json.loads(slot.content[0].text)["error"]
-    assert error == slot.structured_content["error"]
-    assert error["type"] == "upstream_error" and error["status"] == 409 and error["request_id"] == "req-9"
-    assert error["upstream"] == {"error": "slot busy", "details": {"pg": {"code": "55006", "slot": "artie_1"}}}
+    # the tool declares an outputSchema: TypeScript clients would check an error's
+    # structuredContent against it, so the error travels as text only
+    assert slot.structured_content is None
+    assert (
+        error["type"] == "upstream_error"
+        and error["status"] == 409
+        and error["request_id"] == "req-9"
+    )
+    assert error["upstream"] == {
+        "error": "slot busy",
+        "details": {"pg": {"code": "55006", "slot": "artie_1"}},
+    }
     bad = results["bad"]
     assert bad.is_error
-    details = bad.structured_content["error"]["details"]
-    assert bad.structured_content["error"]["type"] == "invalid_arguments"
-    assert {d["path"] for d in details} == {"/", "/keepPaused"}
-    assert "sk-test-123" not in json.dumps([r.structured_content for r in results.values()])
+    bad_error = json.loads(bad.content[0].text)["error"]
+    assert bad_error["type"] == "invalid_arguments"
+    assert {d["path"] for d in bad_error["details"]} == {"/", "/keepPaused"}
+    assert "sk-test-123" not in json.dumps([r.content[0].text for r in results.values()])
 
 
 def test_missing_api_key_is_a_config_error_at_call_time(installed: Path) -> None:
@@ -153,11 +193,13 @@ def test_missing_api_key_is_a_config_error_at_call_time(installed: Path) -> None
 
     result = anyio.run(main)
     assert result.is_error
-    error = result.structured_content["error"]
+    error = json.loads(result.content[0].text)["error"]
     assert error["type"] == "config" and "ARTIE_API_KEY" in error["message"]
 
 
 def test_python_dash_m_and_help(installed: Path) -> None:
     python = installed.parent / "python"
-    proc = subprocess.run([str(python), "-m", "artie_mcp", "--help"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(python), "-m", "artie_mcp", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0 and "ARTIE_API_KEY" in proc.stdout and "--transport" in proc.stdout

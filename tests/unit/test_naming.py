@@ -46,7 +46,9 @@ def test_unique_suffixes_without_exceeding_the_limit() -> None:
 
 
 def test_singular() -> None:
-    assert [naming.singular(w) for w in ["pipelines", "companies", "addresses", "status", "data"]] == [
+    assert [
+        naming.singular(w) for w in ["pipelines", "companies", "addresses", "status", "data"]
+    ] == [
         "pipeline",
         "company",
         "address",

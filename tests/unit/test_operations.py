@@ -4,7 +4,9 @@ from generator.diagnostics import Diagnostics
 from generator.operations import Options, build
 
 
-def spec(paths: dict[str, Any], schemas: dict[str, Any] | None = None, **top: Any) -> dict[str, Any]:
+def spec(
+    paths: dict[str, Any], schemas: dict[str, Any] | None = None, **top: Any
+) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "T", "version": "1"},
@@ -27,16 +29,31 @@ def test_path_and_body_with_same_name_keep_both() -> None:
                 "/tunnels/{uuid}": {
                     "put": {
                         "operationId": "tunnel_update",
-                        "parameters": [{"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"}}],
+                        "parameters": [
+                            {
+                                "name": "uuid",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        ],
                         "requestBody": {
                             "required": True,
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/T"}}},
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/T"}}
+                            },
                         },
                         "responses": {"200": {"description": "ok"}},
                     }
                 }
             },
-            {"T": {"type": "object", "required": ["uuid"], "properties": {"uuid": {"type": "string"}, "n": {"type": "integer"}}}},
+            {
+                "T": {
+                    "type": "object",
+                    "required": ["uuid"],
+                    "properties": {"uuid": {"type": "string"}, "n": {"type": "integer"}},
+                }
+            },
         )
     )
     assert [(p.arg, p.wire, p.location) for p in tool.params] == [("uuid_path", "uuid", "path")]
@@ -58,7 +75,15 @@ def test_union_body_goes_under_a_named_property() -> None:
                             "required": True,
                             "content": {
                                 "application/json": {
-                                    "schema": {"oneOf": [{"type": "object", "properties": {"a": {"type": "string"}}}, {"type": "string"}]}
+                                    "schema": {
+                                        "oneOf": [
+                                            {
+                                                "type": "object",
+                                                "properties": {"a": {"type": "string"}},
+                                            },
+                                            {"type": "string"},
+                                        ]
+                                    }
                                 }
                             },
                         },
@@ -72,7 +97,11 @@ def test_union_body_goes_under_a_named_property() -> None:
     root = tool.input_schema
     assert root["type"] == "object" and "oneOf" not in root
     assert "oneOf" in root["properties"]["body"] and root["required"] == ["body"]
-    assert tool.bodiless and tool.output_schema is not None and tool.output_schema["required"] == ["ok", "status"]
+    assert (
+        tool.bodiless
+        and tool.output_schema is not None
+        and tool.output_schema["required"] == ["ok", "status"]
+    )
 
 
 def test_array_response_is_wrapped_under_result() -> None:
@@ -84,7 +113,11 @@ def test_array_response_is_wrapped_under_result() -> None:
                         "responses": {
                             "200": {
                                 "description": "ok",
-                                "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}},
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"type": "array", "items": {"type": "string"}}
+                                    }
+                                },
                             }
                         }
                     }
@@ -93,11 +126,17 @@ def test_array_response_is_wrapped_under_result() -> None:
         )
     )
     assert tool.output_wrapped
-    assert tool.output_schema == {
-        "type": "object",
-        "properties": {"result": {"type": "array", "items": {"type": "string"}}},
-        "required": ["result"],
+    assert tool.output_schema["properties"]["result"] == {
+        "type": "array",
+        "items": {"type": "string"},
     }
+    assert tool.output_schema["required"] == ["result"]
+    # a list result: windowing arguments in, the window report out
+    assert tool.list_field == "result" and tool.window_args == ("result_offset", "result_limit")
+    assert {"result_offset", "result_limit", "result_fields"} <= set(
+        tool.input_schema["properties"]
+    )
+    assert "_window" in tool.output_schema["properties"]
 
 
 def test_several_success_shapes_declare_no_output_schema() -> None:
@@ -107,7 +146,10 @@ def test_several_success_shapes_declare_no_output_schema() -> None:
                 "/ping": {
                     "post": {
                         "responses": {
-                            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "200": {
+                                "description": "ok",
+                                "content": {"application/json": {"schema": {"type": "object"}}},
+                            },
                             "204": {"description": "nothing"},
                         }
                     }
@@ -124,11 +166,15 @@ def test_without_policy_annotations_follow_the_http_method() -> None:
             "/a": {"get": {"responses": {"200": {"description": "ok"}}}},
             "/a/{id}": {
                 "delete": {
-                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {"204": {"description": "ok"}},
                 },
                 "put": {
-                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {"204": {"description": "ok"}},
                 },
             },
@@ -137,7 +183,9 @@ def test_without_policy_annotations_follow_the_http_method() -> None:
     d = Diagnostics()
     api = build(doc, Options(), d)
     hints = {t.name: t.annotations for t in api.tools}
-    assert hints["a_list"].read_only and hints["a_list"].idempotent and not hints["a_list"].destructive
+    assert (
+        hints["a_list"].read_only and hints["a_list"].idempotent and not hints["a_list"].destructive
+    )
     assert hints["a_delete"].destructive and hints["a_delete"].idempotent
     assert hints["a_update"].idempotent and not hints["a_update"].destructive
     assert not api.has_policy and any("no x-artie-mcp" in i.message for i in d.items)
@@ -155,12 +203,25 @@ def test_policy_block_drives_exposure_and_hints() -> None:
         "exclusionReason": "Returns a secret.",
         "remediation": "Use secret_list.",
     }
-    doc = spec({"/s": {"get": {"operationId": "secret_get", "x-artie-mcp": block, "responses": {"200": {"description": "ok"}}}}})
+    doc = spec(
+        {
+            "/s": {
+                "get": {
+                    "operationId": "secret_get",
+                    "x-artie-mcp": block,
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        }
+    )
     api = build(doc, Options(), Diagnostics())
     assert api.tools == [] and [t.name for t in api.excluded] == ["secret_get"]
     tool = api.excluded[0]
     assert tool.annotations is not None and tool.annotations.title == "Get a secret"
-    assert "Requires scope: secrets:read" in tool.description and "Use secret_list." in tool.description
+    assert (
+        "Requires scope: secrets:read" in tool.description
+        and "Use secret_list." in tool.description
+    )
 
 
 def test_long_and_clashing_names_are_settled_in_one_pass() -> None:
@@ -180,6 +241,11 @@ def test_long_and_clashing_names_are_settled_in_one_pass() -> None:
 
 
 def test_webhooks_are_not_tools() -> None:
-    doc = spec({}, webhooks={"thing.done": {"post": {"summary": "Done", "responses": {"200": {"description": "ok"}}}}})
+    doc = spec(
+        {},
+        webhooks={
+            "thing.done": {"post": {"summary": "Done", "responses": {"200": {"description": "ok"}}}}
+        },
+    )
     api = build(doc, Options(), Diagnostics())
     assert api.tools == [] and [w.name for w in api.webhooks] == ["thing.done"]

@@ -10,10 +10,22 @@ def walker(components: dict, openapi: str = "3.1.0") -> SchemaWalker:
 
 def test_nullable_30_equals_type_list_31() -> None:
     old = walker(
-        {"S": {"type": "object", "properties": {"a": {"type": "string", "nullable": True, "enum": ["x", "y"]}}}},
+        {
+            "S": {
+                "type": "object",
+                "properties": {"a": {"type": "string", "nullable": True, "enum": ["x", "y"]}},
+            }
+        },
         "3.0.3",
     )
-    new = walker({"S": {"type": "object", "properties": {"a": {"type": ["null", "string"], "enum": ["x", "y", None]}}}})
+    new = walker(
+        {
+            "S": {
+                "type": "object",
+                "properties": {"a": {"type": ["null", "string"], "enum": ["x", "y", None]}},
+            }
+        }
+    )
     a, _ = old.convert({"$ref": "#/components/schemas/S"}, "output", "t")
     b, _ = new.convert({"$ref": "#/components/schemas/S"}, "output", "t")
     assert json.dumps(a) == json.dumps(b)
@@ -21,9 +33,14 @@ def test_nullable_30_equals_type_list_31() -> None:
 
 
 def test_nullable_ref_without_type_becomes_any_of_null() -> None:
-    w = walker({"A": {"oneOf": [{"type": "string"}, {"type": "integer"}]}, "B": {"type": "object"}}, "3.0.3")
+    w = walker(
+        {"A": {"oneOf": [{"type": "string"}, {"type": "integer"}]}, "B": {"type": "object"}},
+        "3.0.3",
+    )
     out, _ = w.convert({"$ref": "#/components/schemas/A", "nullable": True}, "input", "t")
-    assert out == {"anyOf": [{"oneOf": [{"type": "string"}, {"type": "integer"}]}, {"type": "null"}]}
+    assert out == {
+        "anyOf": [{"oneOf": [{"type": "string"}, {"type": "integer"}]}, {"type": "null"}]
+    }
 
 
 def test_exclusive_minimum_boolean_30() -> None:
@@ -35,8 +52,16 @@ def test_exclusive_minimum_boolean_30() -> None:
 def test_recursive_schema_uses_defs_not_infinite_inlining() -> None:
     w = walker(
         {
-            "Json": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"$ref": "#/components/schemas/Json"}}]},
-            "Holder": {"type": "object", "properties": {"value": {"$ref": "#/components/schemas/Json"}}},
+            "Json": {
+                "oneOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/Json"}},
+                ]
+            },
+            "Holder": {
+                "type": "object",
+                "properties": {"value": {"$ref": "#/components/schemas/Json"}},
+            },
         }
     )
     out, defs = w.convert({"$ref": "#/components/schemas/Holder"}, "output", "t")
@@ -79,10 +104,17 @@ def test_context_noise_dropped_and_read_only_hidden_from_input() -> None:
         "example": {"id": 1},
         "x-internal": True,
         "required": ["id", "name"],
-        "properties": {"id": {"type": "integer", "readOnly": True}, "name": {"type": "string", "examples": ["n"]}},
+        "properties": {
+            "id": {"type": "integer", "readOnly": True},
+            "name": {"type": "string", "examples": ["n"]},
+        },
     }
     inp, _ = w.convert(schema, "input", "t")
-    assert inp == {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    assert inp == {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}},
+    }
     out, _ = w.convert(schema, "output", "t")
     assert set(out["properties"]) == {"id", "name"}
 
