@@ -30,20 +30,64 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
     p.add_argument("--base-url", help=f"upstream API base URL (env {package.base_url_env})")
     p.add_argument("--connect-timeout", type=float, help="seconds, default 10")
     p.add_argument("--read-timeout", type=float, help="seconds, default 60")
+    p.add_argument(
+        "--retry",
+        choices=("off", "safe"),
+        help=f"retry operations the spec marks safe on 429/502/503/504 and connection errors (env {env}RETRY)",
+    )
+    p.add_argument(
+        "--retry-attempts", type=int, help="total tries per call when retrying, default 3"
+    )
+    p.add_argument(
+        "--retry-max-seconds", type=float, help="time budget for retry waits, default 30"
+    )
+    p.add_argument(
+        "--max-request-bytes",
+        type=int,
+        help=f"largest request body, default 10485760 (env {env}MAX_REQUEST_BYTES)",
+    )
+    p.add_argument(
+        "--max-result-chars",
+        type=int,
+        help=f"largest result; lists are windowed to fit, default 100000 (env {env}MAX_RESULT_CHARS)",
+    )
+    p.add_argument(
+        "--reveal-credentials",
+        action="store_true",
+        default=None,
+        help="do not redact secrets in results of operations the spec marks restricted-credentials",
+    )
     sub = p.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")
     sub.add_parser("tools", help="list the tools this configuration exposes")
     return p
 
 
+FLAG_FIELDS = (
+    "transport",
+    "host",
+    "port",
+    "path",
+    "connect_timeout",
+    "read_timeout",
+    "retry",
+    "retry_attempts",
+    "retry_max_seconds",
+    "max_request_bytes",
+    "max_result_chars",
+    "reveal_credentials",
+)
+
+
 def settings_from(args: argparse.Namespace, package: PackageInfo) -> Settings:
     settings = Settings.from_env(package)
-    for field in ("transport", "host", "port", "path", "connect_timeout", "read_timeout"):
+    for field in FLAG_FIELDS:
         value = getattr(args, field)
         if value is not None:
             setattr(settings, field, value)
     if args.base_url:
         settings.base_url = args.base_url.rstrip("/")
+    settings.check()
     return settings
 
 
@@ -65,8 +109,25 @@ def main(
     if args.command == "tools":
         for op in tool_server.operations.values():
             a = op.annotations
-            hints = [h for h, on in (("read-only", a.read_only), ("destructive", a.destructive), ("idempotent", a.idempotent)) if on]
-            print(json.dumps({"name": op.name, "class": op.method_class, "tags": list(op.tags), "hints": hints}))
+            hints = [
+                h
+                for h, on in (
+                    ("read-only", a.read_only),
+                    ("destructive", a.destructive),
+                    ("idempotent", a.idempotent),
+                )
+                if on
+            ]
+            print(
+                json.dumps(
+                    {
+                        "name": op.name,
+                        "class": op.method_class,
+                        "tags": list(op.tags),
+                        "hints": hints,
+                    }
+                )
+            )
         return 0
     if settings.transport == "stdio":
         serve_stdio(tool_server)

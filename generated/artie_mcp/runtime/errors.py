@@ -27,7 +27,13 @@ ERROR_TYPES = (
     "config",
 )
 MAX_TEXT_BODY = 20_000
-REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id", "cf-ray")
+REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-correlation-id",
+    "cf-ray",
+)
 
 
 class ToolError(Exception):

@@ -7,13 +7,18 @@ no argument can reach another endpoint; header values with CR or LF are refused.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+import anyio
+
 from .errors import ToolError
 from .operation import Auth, Operation
+from .ratelimit import retry_after_seconds
+from .retry import RETRY_STATUSES, RetryPolicy
 
 if TYPE_CHECKING:
     import httpx
@@ -161,6 +166,40 @@ class Upstream:
         return self._client
 
     async def send(
+        self,
+        request: Request,
+        extra_headers: Mapping[str, str],
+        extra_query: list[tuple[str, str]],
+        retry: RetryPolicy | None = None,
+    ) -> httpx.Response:
+        """Send once, or under ``retry`` until success, a final answer or the budget ends."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._send_once(request, extra_headers, extra_query)
+            except ToolError as exc:
+                if retry is None or exc.type != "network" or attempt >= retry.attempts:
+                    raise
+                wait = retry.delay(attempt, None)
+                if time.monotonic() - started + wait > retry.max_seconds:
+                    raise
+                await anyio.sleep(wait)
+                continue
+            if (
+                retry is None
+                or response.status_code not in RETRY_STATUSES
+                or attempt >= retry.attempts
+            ):
+                return response
+            wait = retry.delay(attempt, retry_after_seconds(response.headers.get("retry-after")))
+            if time.monotonic() - started + wait > retry.max_seconds:
+                return response
+            await response.aclose()
+            await anyio.sleep(wait)
+
+    async def _send_once(
         self, request: Request, extra_headers: Mapping[str, str], extra_query: list[tuple[str, str]]
     ) -> httpx.Response:
         import httpx
@@ -173,9 +212,13 @@ class Upstream:
                 request.method, url, params=query or None, headers=headers, content=request.content
             )
         except httpx.TimeoutException as exc:
-            raise ToolError("timeout", f"upstream did not answer in time ({type(exc).__name__})") from None
+            raise ToolError(
+                "timeout", f"upstream did not answer in time ({type(exc).__name__})"
+            ) from None
         except httpx.HTTPError as exc:
-            raise ToolError("network", f"could not reach upstream: {type(exc).__name__}: {exc}") from None
+            raise ToolError(
+                "network", f"could not reach upstream: {type(exc).__name__}: {exc}"
+            ) from None
 
     async def aclose(self) -> None:
         if self._client is not None:

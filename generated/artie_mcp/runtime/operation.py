@@ -58,6 +58,10 @@ class Operation:
     bodiless: bool = False
     output_wrapped: bool = False
     has_output_schema: bool = False
+    list_field: str | None = None  # the array a list result is windowed on
+    window_args: tuple[str, ...] = ()  # (offset argument, limit argument)
+    fields_arg: str | None = None  # field-projection argument
+    chunk_field: str | None = None  # body array split across requests over the size limit
     retry: Literal["safe", "unsafe", "safe-after-state-check"] = "unsafe"
     scopes: tuple[str, ...] = ()
     input_sensitivity: str = "none"

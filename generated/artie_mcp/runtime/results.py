@@ -18,11 +18,17 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def error_result(error: ToolError) -> types.CallToolResult:
+def error_result(error: ToolError, structured: bool = True) -> types.CallToolResult:
+    """The error object as text, and as ``structuredContent`` when ``structured``.
+
+    Clients built on the TypeScript SDK check ``structuredContent`` against the
+    tool's outputSchema even when ``isError`` is set, so tools that declare an
+    outputSchema carry the error as text only.
+    """
     payload = error.payload()
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=_text(payload))],
-        structured_content=payload,
+        structured_content=payload if structured else None,
         is_error=True,
     )
 
@@ -45,7 +51,113 @@ def success_payload(op: Operation, status: int, content: bytes, content_type: st
 
 def success_result(structured: Any, text: str | None = None) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text if text is not None else _text(structured))],
+        content=[
+            types.TextContent(type="text", text=text if text is not None else _text(structured))
+        ],
         structured_content=structured if isinstance(structured, dict) else None,
         is_error=False,
     )
+
+
+# -- keeping results within what a client can take -------------------------
+
+WINDOW_KEY = "_window"
+SECRET_WORDS = (
+    "password",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "privatekey",
+    "private_key",
+    "salt",
+    "credential",
+    "sastoken",
+    "passphrase",
+)
+REDACTED = "[redacted]"
+
+
+def size(value: Any) -> int:
+    return len(_text(value))
+
+
+def _required(schema: Any) -> set[str]:
+    if isinstance(schema, dict) and isinstance(schema.get("required"), list):
+        return set(schema["required"])
+    return set()
+
+
+def project(value: Any, fields: list[str], schema: Any) -> Any:
+    """Keep only ``fields`` (and what ``schema`` requires) of an object."""
+    if not isinstance(value, dict):
+        return value
+    keep = set(fields) | _required(schema) | {WINDOW_KEY}
+    return {k: v for k, v in value.items() if k in keep}
+
+
+def item_schema(output_schema: dict[str, Any], list_field: str) -> Any:
+    prop = (output_schema.get("properties") or {}).get(list_field) or {}
+    return prop.get("items") if isinstance(prop, dict) else None
+
+
+def window(
+    structured: dict[str, Any],
+    list_field: str,
+    offset: int,
+    limit: int | None,
+    max_chars: int,
+) -> dict[str, Any]:
+    """Cut the list to [offset, offset+limit) and, if still too large, to what fits.
+
+    Items are never cut in half: the result stays valid JSON of the same shape,
+    with ``_window`` saying what was returned and where the next window starts.
+    """
+    items = structured.get(list_field)
+    if not isinstance(items, list):
+        return structured
+    total = len(items)
+    end = total if limit is None else min(total, offset + limit)
+    chosen = items[offset:end]
+
+    def shaped(count: int) -> dict[str, Any]:
+        returned = chosen[:count]
+        next_offset = offset + count if offset + count < total else None
+        meta = {
+            "offset": offset,
+            "returned": len(returned),
+            "total": total,
+            "truncated": next_offset is not None or offset > 0,
+            "next_offset": next_offset,
+        }
+        return {**structured, list_field: returned, WINDOW_KEY: meta}
+
+    result = shaped(len(chosen))
+    if size(result) <= max_chars:
+        if offset == 0 and end == total:
+            return structured  # nothing was cut: no window to report
+        return result
+    low, high = 0, len(chosen)  # the largest count that fits
+    while low < high:
+        mid = (low + high + 1) // 2
+        if size(shaped(mid)) <= max_chars:
+            low = mid
+        else:
+            high = mid - 1
+    return shaped(low)
+
+
+def redact(value: Any) -> Any:
+    """Replace secret-looking string values (by key name) with a marker."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            compact = key.lower().replace("-", "").replace("_", "")
+            if isinstance(item, str) and any(w.replace("_", "") in compact for w in SECRET_WORDS):
+                out[key] = REDACTED
+            else:
+                out[key] = redact(item)
+        return out
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value

@@ -17,9 +17,19 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from . import http
-from .errors import ToolError, from_response
+from .errors import ToolError, from_response, upstream_body
 from .operation import Operation, PackageInfo
-from .results import error_result, success_payload, success_result
+from .results import (
+    error_result,
+    item_schema,
+    project,
+    redact,
+    size,
+    success_payload,
+    success_result,
+    window,
+)
+from .retry import RetryPolicy, retryable
 from .schemas import SchemaStore
 from .settings import Settings
 from .validation import ArgumentValidator
@@ -109,14 +119,16 @@ class ToolServer:
                     ToolError("not_allowed", f"tool {name!r} is not enabled on this server")
                 )
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
+        structured = not op.has_output_schema
         try:
             return await self._call(op, arguments)
         except ToolError as exc:
-            return error_result(self._scrub(exc))
+            return error_result(self._scrub(exc), structured)
         except Exception as exc:  # never a protocol error: the model gets a result
             log.exception("tool %s failed", name)
             return error_result(
-                ToolError("upstream_error", f"internal error: {type(exc).__name__}: {exc}")
+                ToolError("upstream_error", f"internal error: {type(exc).__name__}: {exc}"),
+                structured,
             )
 
     async def _call(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
@@ -128,20 +140,46 @@ class ToolServer:
                 f"{len(problems)} invalid argument(s): {summary}",
                 details=problems,
             )
-        request = http.build_request(op, arguments)
+        controls = {
+            name: arguments[name]
+            for name in (*op.window_args, op.fields_arg)
+            if name and name in arguments
+        }
+        call_args = {k: v for k, v in arguments.items() if k not in controls}
+        request = http.build_request(op, call_args)
         if not self.settings.api_key:
             raise ToolError(
                 "config",
                 f"no API key: set {self.package.api_key_env} in the server's environment",
             )
-        headers, query = http.auth_headers(self.package.auth, self.settings.api_key)
-        response = await self.upstream.send(request, headers, query)
+        limit = self.settings.max_request_bytes
+        if request.content is not None and len(request.content) > limit:
+            if op.chunk_field and op.body is not None:
+                return await self._chunked(op, call_args, limit)
+            raise ToolError(
+                "payload_too_large",
+                f"the request body is {len(request.content)} bytes, over the limit of {limit}; nothing was sent",
+            )
+        response = await self._send(op, request)
+        return self._shape(op, response, controls)
+
+    async def _send(self, op: Operation, request: http.Request) -> httpx.Response:
+        headers, query = http.auth_headers(self.package.auth, self.settings.api_key or "")
+        policy = None
+        if self.settings.retry == "safe" and retryable(op.retry):
+            policy = RetryPolicy(self.settings.retry_attempts, self.settings.retry_max_seconds)
+        response = await self.upstream.send(request, headers, query, policy)
         if response.status_code >= 400 or response.status_code < 200:
             raise from_response(response.status_code, response.headers, response.content)
+        return response
+
+    def _shape(
+        self, op: Operation, response: httpx.Response, controls: dict[str, Any]
+    ) -> types.CallToolResult:
         content_type = response.headers.get("content-type", "")
         structured = success_payload(op, response.status_code, response.content, content_type)
         if structured is None:
-            return success_result(None, response.text)
+            return success_result(None, response.text[: self.settings.max_result_chars])
         output_schema = self.schemas.output(op.name)
         if output_schema is not None:
             problems = self.outputs.problems(op.name, output_schema, structured)
@@ -153,7 +191,93 @@ class ToolServer:
                     upstream=structured,
                     details=problems[:20],
                 )
+        if (
+            op.output_sensitivity == "restricted-credentials"
+            and not self.settings.reveal_credentials
+        ):
+            structured = redact(structured)
+        fields = controls.get(op.fields_arg) if op.fields_arg else None
+        if op.list_field and isinstance(structured, dict):
+            if fields and output_schema is not None:
+                items_schema = item_schema(output_schema, op.list_field)
+                items = structured.get(op.list_field)
+                if isinstance(items, list):
+                    structured = {
+                        **structured,
+                        op.list_field: [project(i, fields, items_schema) for i in items],
+                    }
+            offset_arg, limit_arg = op.window_args
+            structured = window(
+                structured,
+                op.list_field,
+                int(controls.get(offset_arg, 0)),
+                controls.get(limit_arg),
+                self.settings.max_result_chars,
+            )
+        elif fields:
+            structured = project(structured, fields, output_schema)
+        if size(structured) > self.settings.max_result_chars:
+            hint = f"; ask for fewer fields with {op.fields_arg}" if op.fields_arg else ""
+            raise ToolError(
+                "payload_too_large",
+                f"the result is {size(structured)} characters, over the limit of "
+                f"{self.settings.max_result_chars}{hint}",
+                status=response.status_code,
+            )
         return success_result(structured)
+
+    async def _chunked(
+        self, op: Operation, arguments: dict[str, Any], limit: int
+    ) -> types.CallToolResult:
+        """Split the chunkable array into requests under the limit; send them in
+        order; stop at the first failure and say exactly what was accepted."""
+        assert op.body is not None and op.chunk_field
+        field_arg = next(arg for arg, prop in op.body.fields if prop == op.chunk_field)
+        items = list(arguments.get(field_arg) or [])
+        batches: list[list[Any]] = []
+        current: list[Any] = []
+        for item in items:
+            trial = http.build_request(op, {**arguments, field_arg: [*current, item]})
+            if current and trial.content is not None and len(trial.content) > limit:
+                batches.append(current)
+                current = [item]
+            else:
+                current.append(item)
+        if current:
+            batches.append(current)
+        report: list[dict[str, Any]] = []
+        start = 0
+        for index, batch in enumerate(batches):
+            request = http.build_request(op, {**arguments, field_arg: batch})
+            if request.content is not None and len(request.content) > limit:
+                raise ToolError(
+                    "payload_too_large",
+                    f"item {start} alone makes a body over the limit of {limit} bytes; "
+                    f"chunks before it were sent: {report}",
+                    details=report,
+                )
+            try:
+                response = await self._send(op, request)
+            except ToolError as exc:
+                exc.message = (
+                    f"chunk {index + 1} of {len(batches)} (items {start}..{start + len(batch) - 1}) failed: "
+                    f"{exc.message}; {sum(c['items'] for c in report)} items in {len(report)} earlier chunk(s) "
+                    f"were accepted; {len(items) - start - len(batch)} later items were not sent"
+                )
+                exc.details = report
+                raise
+            body = response.content
+            report.append(
+                {
+                    "chunk": index + 1,
+                    "first_item": start,
+                    "items": len(batch),
+                    "status": response.status_code,
+                    "result": upstream_body(body, response.headers.get("content-type", "")),
+                }
+            )
+            start += len(batch)
+        return success_result({"ok": True, "chunks": report, "items": len(items)})
 
     def _scrub(self, error: ToolError) -> ToolError:
         """The API key never appears in anything the model sees."""

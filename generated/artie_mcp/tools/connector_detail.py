@@ -23,6 +23,7 @@ OPERATION = Operation(
     exposure="excluded",
     success_statuses=(200,),
     has_output_schema=True,
+    fields_arg="result_fields",
     retry="safe",
     scopes=("connectors:read",),
     output_sensitivity="restricted-credentials",

@@ -26,6 +26,7 @@ OPERATION = Operation(
     exposure="excluded",
     success_statuses=(200,),
     has_output_schema=True,
+    fields_arg="result_fields",
     retry="safe",
     scopes=("pipelines:read",),
     output_sensitivity="restricted-credentials",

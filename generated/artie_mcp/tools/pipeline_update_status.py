@@ -28,6 +28,7 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
+    fields_arg="result_fields",
     retry="safe-after-state-check",
     scopes=("pipelines:write",),
     operation_id="pipeline_update_status",

@@ -36,6 +36,7 @@ OPERATION = Operation(
     exposure="excluded",
     success_statuses=(200,),
     has_output_schema=True,
+    fields_arg="result_fields",
     retry="unsafe",
     scopes=("source_readers:write",),
     input_sensitivity="restricted-credentials",

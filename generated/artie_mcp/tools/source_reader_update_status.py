@@ -28,6 +28,7 @@ OPERATION = Operation(
     exposure="excluded",
     success_statuses=(200,),
     has_output_schema=True,
+    fields_arg="result_fields",
     retry="safe-after-state-check",
     scopes=("source_readers:write",),
     output_sensitivity="restricted-credentials",
