@@ -31,7 +31,9 @@ def generate_package(spec: Path | str, out: Path, package: str, *extra: str) -> 
     """Run the real generator CLI in-process (the same code path as `make generate`)."""
     from generator.cli import main
 
-    rc = main(["generate", "--spec", str(spec), "--out", str(out), "--package", package, "-q", *extra])
+    rc = main(
+        ["generate", "--spec", str(spec), "--out", str(out), "--package", package, "-q", *extra]
+    )
     assert rc == 0, f"generation failed for {spec}"
 
 
@@ -48,6 +50,7 @@ def import_generated(out: Path, package: str) -> Any:
 @pytest.fixture(scope="session")
 def pinned_spec() -> Path:
     if not PINNED_SPEC.is_file():
-        pytest.fail("specs/artie-openapi.json is missing: run `make spec` (the Makefile's test target does)")
+        pytest.fail(
+            "specs/artie-openapi.json is missing: run `make spec` (the Makefile's test target does)"
+        )
     return PINNED_SPEC
-

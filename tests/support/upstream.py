@@ -59,7 +59,9 @@ class Upstream:
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                rec = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                rec = Recorded(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 with upstream._lock:
                     upstream.requests.append(rec)
                 reply = upstream.reply_for(rec)
@@ -77,7 +79,10 @@ class Upstream:
                 else:
                     data, ctype = b"", ""
                 self.send_response(reply.status)
-                headers = {"content-length": str(len(data)), **({"content-type": ctype} if ctype else {})}
+                headers = {
+                    "content-length": str(len(data)),
+                    **({"content-type": ctype} if ctype else {}),
+                }
                 headers.update(reply.headers)
                 for key, value in headers.items():
                     self.send_header(key, value)
