@@ -7,6 +7,7 @@ becomes an ``isError`` result in the one error shape, never a protocol error.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from . import http
 from .errors import ToolError, from_response, upstream_body
 from .operation import Operation, PackageInfo
 from .results import (
+    REDACTED,
     error_result,
     item_schema,
     project,
@@ -123,7 +125,7 @@ class ToolServer:
         try:
             return await self._call(op, arguments)
         except ToolError as exc:
-            return error_result(self._scrub(exc), structured)
+            return error_result(self._bound(self._scrub(exc)), structured)
         except Exception as exc:  # never a protocol error: the model gets a result
             log.exception("tool %s failed", name)
             return error_result(
@@ -279,17 +281,44 @@ class ToolServer:
             start += len(batch)
         return success_result({"ok": True, "chunks": report, "items": len(items)})
 
+    def _bound(self, error: ToolError) -> ToolError:
+        """Errors obey the result size limit too: a huge upstream body is cut."""
+        limit = self.settings.max_result_chars
+        if size(error.payload()) <= limit:
+            return error
+        if error.details and len(error.details) > 10:
+            error.details = error.details[:10]
+        text = (
+            error.upstream
+            if isinstance(error.upstream, str)
+            else json.dumps(error.upstream, ensure_ascii=False)
+        )
+        room = max(200, limit - size({**error.payload(), "upstream": None}) - 200)
+        if len(text) > room:
+            error.upstream = text[:room] + f"…[truncated {len(text) - room} more characters]"
+        return error
+
     def _scrub(self, error: ToolError) -> ToolError:
         """The API key never appears in anything the model sees."""
         key = self.settings.api_key
-        if key and key in repr(error.payload()):
-            error.message = error.message.replace(key, "[redacted]")
-            if isinstance(error.upstream, str):
-                error.upstream = error.upstream.replace(key, "[redacted]")
+        if key and key in json.dumps(error.payload(), ensure_ascii=False, default=str):
+            error.message = error.message.replace(key, REDACTED)
+            error.upstream = _replace(error.upstream, key)
+            error.details = _replace(error.details, key)
         return error
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
+
+
+def _replace(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, REDACTED)
+    if isinstance(value, dict):
+        return {_replace(k, secret): _replace(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, secret) for v in value]
+    return value
 
 
 def serve_stdio(tool_server: ToolServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -13,24 +14,34 @@ def package_name(label: str) -> str:
     return "pkg_" + re.sub(r"\W", "_", label)
 
 
-def build_tool_server(
-    spec: Path | str, root: Path, label: str, *extra: str, transport: Any = None, **settings: Any
-) -> Any:
-    """Generate ``spec`` and return a ``ToolServer`` of the generated package."""
+def generate_app(spec: Path | str, root: Path, label: str, *extra: str) -> Any:
+    """Generate ``spec`` under a unique package name and import its ``app``."""
     package = package_name(label)
     out = root / label
     generate_package(spec, out, package, *extra)
-    app = import_generated(out, package)
-    runtime_server = __import__(f"{package}.runtime.server", fromlist=["ToolServer"])
-    runtime_schemas = __import__(f"{package}.runtime.schemas", fromlist=["SchemaStore"])
-    runtime_settings = __import__(f"{package}.runtime.settings", fromlist=["Settings"])
-    cfg = runtime_settings.Settings.from_env(app.PACKAGE, {})
+    return import_generated(out, package)
+
+
+def tool_server(app: Any, transport: Any = None, **settings: Any) -> Any:
+    """A ``ToolServer`` of a generated package, with settings overridden."""
+    package = app.__name__.rsplit(".", 1)[0]
+    server_mod = importlib.import_module(f"{package}.runtime.server")
+    schemas_mod = importlib.import_module(f"{package}.runtime.schemas")
+    settings_mod = importlib.import_module(f"{package}.runtime.settings")
+    cfg = settings_mod.Settings.from_env(app.PACKAGE, {})
     for key, value in settings.items():
+        assert hasattr(cfg, key), key
         setattr(cfg, key, value)
-    return runtime_server.ToolServer(
+    return server_mod.ToolServer(
         app.PACKAGE,
         app.OPERATIONS,
-        runtime_schemas.SchemaStore(app.SCHEMA_DIR),
+        schemas_mod.SchemaStore(app.SCHEMA_DIR),
         cfg,
         transport=transport,
     )
+
+
+def build_tool_server(
+    spec: Path | str, root: Path, label: str, *extra: str, **settings: Any
+) -> Any:
+    return tool_server(generate_app(spec, root, label, *extra), **settings)
