@@ -296,6 +296,15 @@ class Builder:
                     converted["description"] = str(param["description"]).strip()
                 if param.get("deprecated") is True:
                     converted["deprecated"] = True
+                # an empty path segment never reaches this operation, and OpenAPI
+                # forbids empty query values unless allowEmptyValue says otherwise
+                empty_ok = location == "query" and param.get("allowEmptyValue") is True
+                if (
+                    location in ("path", "query")
+                    and not empty_ok
+                    and converted.get("type") == "string"
+                ):
+                    converted.setdefault("minLength", 1)
             arg = naming.arg_name(wire)
             if arg in taken:
                 arg = naming.arg_name(f"{wire}_{location}")

@@ -263,6 +263,32 @@ def test_retry_on_connection_errors_is_bounded(artie: Any) -> None:
 # -- requests ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("value", ["..", ".", "../../ssh-tunnels/x", "a/b?c=d#e", "%2e%2e"])
+def test_path_values_cannot_reach_another_endpoint(
+    artie: Any, upstream: Upstream, value: str
+) -> None:
+    upstream.default = Reply(204)
+    assert not call(
+        tool_server(artie, api_key=KEY, base_url=upstream.url), "pipeline_start", {"uuid": value}
+    ).is_error
+    (request,) = upstream.requests
+    assert (
+        request.method == "POST"
+        and request.raw_path.startswith("/pipelines/")
+        and request.raw_path.endswith("/start")
+    )
+    segment = request.raw_path[len("/pipelines/") : -len("/start")]
+    assert (
+        "/" not in segment
+        and "?" not in segment
+        and "#" not in segment
+        and segment not in (".", "..")
+    )
+    from urllib.parse import unquote
+
+    assert unquote(segment) == value
+
+
 def test_header_values_with_crlf_are_refused(own: Any, upstream: Upstream) -> None:
     server = tool_server(own, api_key=KEY, base_url=upstream.url)
     error = error_of(call(server, "rows_list", {"X-Trace": "a\r\nX-Admin: 1"}))

@@ -43,6 +43,16 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def _segment(value: Any) -> str:
+    """One path segment: every reserved character encoded, and dot segments too
+    (an unencoded ``..`` would be resolved away by the client, reaching another
+    endpoint)."""
+    encoded = quote(_scalar(value), safe="")
+    if encoded and set(encoded) == {"."}:
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
 def _safe_header(name: str, value: str) -> str:
     if "\r" in value or "\n" in value or "\x00" in value:
         raise ToolError(
@@ -63,7 +73,7 @@ def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
             continue
         value = arguments[param.arg]
         if param.location == "path":
-            path = path.replace("{" + param.wire + "}", quote(_scalar(value), safe=""))
+            path = path.replace("{" + param.wire + "}", _segment(value))
         elif param.location == "query":
             if value is None:
                 continue
