@@ -110,9 +110,8 @@ def test_arguments_outside_the_schema_never_reach_upstream(version: str, tmp_pat
         for op in server.operations.values():
             schema = server.schemas.input(op.name)
             calls.append((op.name, {"definitely_not_a_parameter": 1}))
-            for name in schema.get("required", []):
+            if schema.get("required"):
                 calls.append((op.name, {}))  # a required argument missing
-                break
             for name, prop in schema["properties"].items():
                 if prop.get("type") in ("string", "boolean", "integer", "number"):
                     wrong = {"string": 12, "boolean": "yes", "integer": "1.5", "number": "n"}[
