@@ -83,6 +83,24 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_spec(v)
 
+    lt = sub.add_parser(
+        "lint", help="check the tools against what real MCP clients and model APIs accept"
+    )
+    _add_spec(lt)
+    lt.add_argument(
+        "--client",
+        action="append",
+        choices=("claude", "claude-code", "cursor", "openai", "vscode", "gemini", "all"),
+        help="client to check for (repeatable; default all)",
+    )
+    lt.add_argument(
+        "--server-key",
+        default="artie",
+        help="the key the client knows the server by (name budgets)",
+    )
+    lt.add_argument("--format", choices=("text", "json"), default="text")
+    _add_generation(lt)
+
     s = sub.add_parser("spec", help="obtain or re-pin the locked upstream spec")
     ssub = s.add_subparsers(dest="spec_cmd", required=True, metavar="ACTION")
     f = ssub.add_parser(
@@ -182,6 +200,10 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
                 f"[{api.title} {api.version}, OpenAPI {api.openapi}]",
                 file=sys.stderr,
             )
+            from generator.lint import tools_list_size
+
+            listed = tools_list_size(api)
+            print(f"  tools/list: {listed} bytes, about {listed // 4} tokens", file=sys.stderr)
             if not api.has_policy and (api.tools or api.excluded):
                 print(
                     "  no x-artie-mcp in the spec: all operations exposed, hints from HTTP methods",
@@ -202,6 +224,31 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _lint(args: argparse.Namespace) -> int:
+    import json
+
+    from generator import load as loading
+    from generator import operations
+    from generator.lint import compat, lint_api
+
+    spec = loading.load(args.spec)
+    api = operations.build(spec.doc, _build_options(args), Diagnostics())
+    chosen = args.client or ["all"]
+    clients = compat().CLIENTS if "all" in chosen else tuple(dict.fromkeys(chosen))
+    found = lint_api(api, clients, args.server_key)
+    if args.format == "json":
+        print(json.dumps([v.as_dict() for v in found], indent=2))
+    else:
+        for v in found:
+            print(
+                f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})"
+            )
+        per = {c: sum(1 for v in found if v.client == c) for c in clients}
+        summary = ", ".join(f"{c} {'ok' if n == 0 else f'{n} broken'}" for c, n in per.items())
+        print(f"{len(api.tools)} tools checked: {summary}", file=sys.stderr)
+    return 1 if found else 0
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -232,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _generate(args, write=False)
         if args.cmd == "validate":
             return _validate(args)
+        if args.cmd == "lint":
+            return _lint(args)
         if args.cmd == "spec":
             return _spec(args)
     except GeneratorError as exc:

@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from generator import load as loading
@@ -63,9 +62,14 @@ def build(
     api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics))
     if not api.tools and not api.excluded:
         diagnostics.warning("#/paths", "the spec has no operations: the server will have no tools")
+    stages.run("lint", lambda: _lint(api, diagnostics))
     files = stages.run("render", lambda: render(api, render_options, spec, diagnostics))
     return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
 
 
-def out_dir(path: str | Path) -> Path:
-    return Path(path)
+def _lint(api: Api, diagnostics: Diagnostics) -> None:
+    """A tool list that a real client rejects is a broken product: fail generation."""
+    from generator.lint import compat, lint_api
+
+    for v in lint_api(api, compat().CLIENTS):
+        diagnostics.error(f"{v.tool} ({v.client})", f"{v.rule} at {v.pointer}: {v.message}")

@@ -196,6 +196,9 @@ class SchemaWalker:
             else:
                 out[key] = value
         self._drop_one_sided(out, direction)
+        kinds = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+        if "array" in kinds and "items" not in out and "prefixItems" not in out:
+            out["items"] = {}  # OpenAI and VS Code reject arrays without items
         if self.is_30:
             self._from_30(out, node)
         _canonical_type(out)

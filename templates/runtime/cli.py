@@ -7,10 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .operation import Operation, PackageInfo
+
+if TYPE_CHECKING:
+    from .server import ToolServer
+from .compat import CLIENTS, lint
 from .schemas import SchemaStore
-from .settings import TRANSPORTS, Settings
+from .settings import PROFILES, TRANSPORTS, Settings
 
 
 def parser(package: PackageInfo) -> argparse.ArgumentParser:
@@ -57,9 +62,28 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
         default=None,
         help="do not redact secrets in results of operations the spec marks restricted-credentials",
     )
+    p.add_argument(
+        "--schema-profile",
+        choices=PROFILES,
+        help=f"'gemini' serves input schemas in the subset Gemini accepts (env {env}SCHEMA_PROFILE)",
+    )
     sub = p.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")
     sub.add_parser("tools", help="list the tools this configuration exposes")
+    lint = sub.add_parser(
+        "lint", help="check this configuration's tools/list against what MCP clients accept"
+    )
+    lint.add_argument(
+        "--client",
+        action="append",
+        choices=(*CLIENTS, "all"),
+        help="default: every client the profile serves",
+    )
+    lint.add_argument(
+        "--server-key",
+        default=package.command.replace("-mcp", ""),
+        help="the key clients know the server by",
+    )
     return p
 
 
@@ -76,6 +100,7 @@ FLAG_FIELDS = (
     "max_request_bytes",
     "max_result_chars",
     "reveal_credentials",
+    "schema_profile",
 )
 
 
@@ -89,6 +114,30 @@ def settings_from(args: argparse.Namespace, package: PackageInfo) -> Settings:
         settings.base_url = args.base_url.rstrip("/")
     settings.check()
     return settings
+
+
+def _lint(tool_server: ToolServer, args: argparse.Namespace) -> int:
+    profile = tool_server.settings.schema_profile
+    chosen = args.client or ["all"]
+    if "all" in chosen:
+        clients = ("gemini",) if profile == "gemini" else tuple(c for c in CLIENTS if c != "gemini")
+    else:
+        clients = tuple(dict.fromkeys(chosen))
+    tools = [
+        t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tool_server.tools()
+    ]
+    found = lint(tools, clients, args.server_key, tool_server.package.instructions or None)
+    for v in found:
+        print(
+            f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})"
+        )
+    if "gemini" in clients and profile != "gemini":
+        print("hint: serve Gemini clients with --schema-profile gemini", file=sys.stderr)
+    print(
+        f"{len(tools)} tools, profile {profile}: {len(found)} problem(s) for {', '.join(clients)}",
+        file=sys.stderr,
+    )
+    return 1 if found else 0
 
 
 def main(
@@ -129,6 +178,8 @@ def main(
                 )
             )
         return 0
+    if args.command == "lint":
+        return _lint(tool_server, args)
     if settings.transport == "stdio":
         serve_stdio(tool_server)
     else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from .operation import PackageInfo
 
 TRANSPORTS = ("stdio", "streamable-http", "sse")
+PROFILES = ("default", "gemini")
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_result_chars: int = 100_000  # about 25,000 tokens
     reveal_credentials: bool = False
+    schema_profile: str = "default"  # or "gemini"
 
     @classmethod
     def from_env(cls, package: PackageInfo, env: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +58,7 @@ class Settings:
             env.get(prefix + "MAX_RESULT_CHARS", settings.max_result_chars)
         )
         settings.reveal_credentials = _flag(env.get(prefix + "REVEAL_CREDENTIALS"))
+        settings.schema_profile = env.get(prefix + "SCHEMA_PROFILE", settings.schema_profile)
         settings.check()
         return settings
 
@@ -63,6 +66,10 @@ class Settings:
         if self.transport not in TRANSPORTS:
             raise ValueError(
                 f"transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}"
+            )
+        if self.schema_profile not in PROFILES:
+            raise ValueError(
+                f"schema profile must be one of {', '.join(PROFILES)}, not {self.schema_profile!r}"
             )
         if self.retry not in ("off", "safe"):
             raise ValueError(f"retry must be 'off' or 'safe', not {self.retry!r}")

@@ -18,6 +18,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from . import http
+from .compat import gemini_schema
 from .errors import ToolError, from_response, upstream_body
 from .operation import Operation, PackageInfo
 from .results import (
@@ -86,11 +87,16 @@ class ToolServer:
 
     def _tool(self, op: Operation) -> types.Tool:
         a = op.annotations
+        input_schema = self.schemas.input(op.name)
+        if self.settings.schema_profile == "gemini":
+            input_schema = gemini_schema(
+                input_schema
+            )  # arguments are still checked against the full schema
         return types.Tool(
             name=op.name,
             title=op.title,
             description=op.description,
-            input_schema=self.schemas.input(op.name),
+            input_schema=input_schema,
             output_schema=self.schemas.output(op.name),
             annotations=types.ToolAnnotations(
                 title=op.title,
