@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .compat import CLIENTS, lint
 from .operation import Operation, PackageInfo
+from .schemas import SchemaStore
+from .settings import OPTIONS, Settings
 
 if TYPE_CHECKING:
     from .server import ToolServer
-from .compat import CLIENTS, lint
-from .schemas import SchemaStore
-from .settings import PROFILES, TRANSPORTS, Settings
+
+CONFIG_CLIENTS = ("claude-desktop", "claude-code", "cursor")
 
 
 def parser(package: PackageInfo) -> argparse.ArgumentParser:
@@ -23,63 +27,56 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=package.command,
         description=(
-            f"MCP server for {package.title} {package.spec_version}. "
-            f"Serves stdio by default. The API key comes from {package.api_key_env}; "
-            f"the API base URL from {package.base_url_env} (default {package.default_base_url})."
+            f"MCP server for {package.title} {package.spec_version}. Serves stdio by default. "
+            f"The API key comes from {package.api_key_env}; the API base URL from {package.base_url_env} "
+            f"(default {package.default_base_url}). Every option below can also be set as an environment "
+            f"variable ({env}<OPTION>, e.g. {env}READ_ONLY=true) or in a TOML file given with --config; "
+            "flags win over the environment, the environment over the file."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "commands:\n"
+            "  serve (default)       serve MCP\n"
+            "  tools                 list the tools this configuration exposes, with class, tags and hints\n"
+            "  config CLIENT         print the JSON to paste into claude-desktop, claude-code or cursor\n"
+            "  lint                  check this configuration's tools/list against what MCP clients accept\n"
         ),
     )
-    p.add_argument("--transport", choices=TRANSPORTS, help=f"default stdio (env {env}TRANSPORT)")
-    p.add_argument("--host", help=f"HTTP bind address, default 127.0.0.1 (env {env}HOST)")
-    p.add_argument("--port", type=int, help=f"HTTP port, default 8000 (env {env}PORT)")
-    p.add_argument("--path", help=f"HTTP endpoint path, default /mcp (env {env}PATH)")
+    p.add_argument("--config", metavar="TOML", help="settings file (keys are the option names)")
     p.add_argument("--base-url", help=f"upstream API base URL (env {package.base_url_env})")
-    p.add_argument("--connect-timeout", type=float, help="seconds, default 10")
-    p.add_argument("--read-timeout", type=float, help="seconds, default 60")
-    p.add_argument(
-        "--retry",
-        choices=("off", "safe"),
-        help=f"retry operations the spec marks safe on 429/502/503/504 and connection errors (env {env}RETRY)",
-    )
-    p.add_argument(
-        "--retry-attempts", type=int, help="total tries per call when retrying, default 3"
-    )
-    p.add_argument(
-        "--retry-max-seconds", type=float, help="time budget for retry waits, default 30"
-    )
-    p.add_argument(
-        "--max-request-bytes",
-        type=int,
-        help=f"largest request body, default 10485760 (env {env}MAX_REQUEST_BYTES)",
-    )
-    p.add_argument(
-        "--max-result-chars",
-        type=int,
-        help=f"largest result; lists are windowed to fit, default 100000 (env {env}MAX_RESULT_CHARS)",
-    )
-    p.add_argument(
-        "--reveal-credentials",
-        action="store_true",
-        default=None,
-        help="do not redact secrets in results of operations the spec marks restricted-credentials",
-    )
-    p.add_argument(
-        "--schema-profile",
-        choices=PROFILES,
-        help=f"'gemini' serves input schemas in the subset Gemini accepts (env {env}SCHEMA_PROFILE)",
-    )
-    sub = p.add_subparsers(dest="command")
+    for option in OPTIONS:
+        flag = "--" + option.name.replace("_", "-")
+        text = f"{option.help} (env {env}{option.name.upper()})"
+        if option.kind == "bool":
+            p.add_argument(flag, action="store_true", default=None, help=text)
+        else:
+            p.add_argument(
+                flag, help=text, metavar=option.kind.upper() if option.kind != "str" else "VALUE"
+            )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("serve", help="serve MCP (the default)")
     sub.add_parser("tools", help="list the tools this configuration exposes")
-    lint = sub.add_parser(
+    config = sub.add_parser("config", help="print client configuration JSON")
+    config.add_argument("client", choices=CONFIG_CLIENTS)
+    config.add_argument(
+        "--name",
+        default=package.command.replace("-mcp", "") or package.command,
+        help="server key in the client",
+    )
+    config.add_argument(
+        "--url",
+        help="the public URL clients use for the HTTP transports (default: from --host/--port/--path)",
+    )
+    lint_p = sub.add_parser(
         "lint", help="check this configuration's tools/list against what MCP clients accept"
     )
-    lint.add_argument(
+    lint_p.add_argument(
         "--client",
         action="append",
         choices=(*CLIENTS, "all"),
         help="default: every client the profile serves",
     )
-    lint.add_argument(
+    lint_p.add_argument(
         "--server-key",
         default=package.command.replace("-mcp", ""),
         help="the key clients know the server by",
@@ -87,33 +84,72 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
     return p
 
 
-FLAG_FIELDS = (
-    "transport",
-    "host",
-    "port",
-    "path",
-    "connect_timeout",
-    "read_timeout",
-    "retry",
-    "retry_attempts",
-    "retry_max_seconds",
-    "max_request_bytes",
-    "max_result_chars",
-    "reveal_credentials",
-    "schema_profile",
-)
-
-
-def settings_from(args: argparse.Namespace, package: PackageInfo) -> Settings:
-    settings = Settings.from_env(package)
-    for field in FLAG_FIELDS:
-        value = getattr(args, field)
-        if value is not None:
-            setattr(settings, field, value)
+def flags_of(args: argparse.Namespace) -> dict[str, Any]:
+    flags = {o.name: getattr(args, o.name) for o in OPTIONS if getattr(args, o.name) is not None}
     if args.base_url:
-        settings.base_url = args.base_url.rstrip("/")
-    settings.check()
-    return settings
+        flags["base_url"] = args.base_url
+    return flags
+
+
+def main(
+    package: PackageInfo,
+    operations: Sequence[Operation],
+    schema_dir: Path,
+    argv: Sequence[str] | None = None,
+) -> int:
+    args = parser(package).parse_args(argv)
+    try:
+        settings = Settings.load(package, flags_of(args), config_file=args.config)
+        from .server import ToolServer
+
+        tool_server = ToolServer(package, operations, SchemaStore(schema_dir), settings)
+    except ValueError as exc:
+        print(f"{package.command}: error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "tools":
+        return _tools(tool_server)
+    if args.command == "config":
+        print(json.dumps(client_config(tool_server, args), indent=2))
+        return 0
+    if args.command == "lint":
+        return _lint(tool_server, args)
+    if settings.expired():
+        print(
+            f"{package.command}: error: this server expired at {settings.expires_at}; nothing served",
+            file=sys.stderr,
+        )
+        return 2
+    from .transports import serve_http, serve_stdio
+
+    if settings.transport == "stdio":
+        serve_stdio(tool_server)
+    else:
+        serve_http(tool_server)
+    return 0
+
+
+def _tools(tool_server: ToolServer) -> int:
+    ops = list(tool_server.operations.values())
+    width = max((len(op.name) for op in ops), default=4)
+    print(f"{'tool'.ljust(width)}  class   hints                          tags", file=sys.stdout)
+    for op in ops:
+        a = op.annotations
+        hints = [
+            h
+            for h, on in (
+                ("read-only", a.read_only),
+                ("destructive", a.destructive),
+                ("idempotent", a.idempotent),
+                ("open-world", a.open_world),
+            )
+            if on
+        ]
+        excluded = "  [excluded by the spec, opted in]" if op.exposure == "excluded" else ""
+        print(
+            f"{op.name.ljust(width)}  {op.method_class.ljust(6)}  {', '.join(hints).ljust(30)} {', '.join(op.tags)}{excluded}"
+        )
+    print(f"{len(ops)} of {len(tool_server.all_operations)} operations exposed", file=sys.stderr)
+    return 0
 
 
 def _lint(tool_server: ToolServer, args: argparse.Namespace) -> int:
@@ -140,48 +176,57 @@ def _lint(tool_server: ToolServer, args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
-def main(
-    package: PackageInfo,
-    operations: Sequence[Operation],
-    schema_dir: Path,
-    argv: Sequence[str] | None = None,
-) -> int:
-    args = parser(package).parse_args(argv)
-    try:
-        settings = settings_from(args, package)
-    except ValueError as exc:
-        print(f"{package.command}: error: {exc}", file=sys.stderr)
-        return 2
-    from .server import ToolServer, serve_http, serve_stdio
-
-    tool_server = ToolServer(package, operations, SchemaStore(schema_dir), settings)
-    if args.command == "tools":
-        for op in tool_server.operations.values():
-            a = op.annotations
-            hints = [
-                h
-                for h, on in (
-                    ("read-only", a.read_only),
-                    ("destructive", a.destructive),
-                    ("idempotent", a.idempotent),
-                )
-                if on
-            ]
-            print(
-                json.dumps(
-                    {
-                        "name": op.name,
-                        "class": op.method_class,
-                        "tags": list(op.tags),
-                        "hints": hints,
-                    }
-                )
-            )
-        return 0
-    if args.command == "lint":
-        return _lint(tool_server, args)
+def client_config(tool_server: ToolServer, args: argparse.Namespace) -> dict[str, Any]:
+    """The JSON block a client needs: the stdio command with its env, or the URL with headers."""
+    package = tool_server.package
+    settings = tool_server.settings
+    passed = [
+        a
+        for o in OPTIONS
+        if o.name not in ("transport", "host", "port", "path", "workers")
+        and not o.secret
+        and getattr(args, o.name) is not None
+        for a in _flag_args(o.name, getattr(args, o.name))
+    ]
     if settings.transport == "stdio":
-        serve_stdio(tool_server)
-    else:
-        serve_http(tool_server)
-    return 0
+        command = shutil.which(package.command) or (
+            os.path.abspath(sys.argv[0])
+            if sys.argv and os.path.isfile(sys.argv[0])
+            else package.command
+        )
+        entry: dict[str, Any] = {
+            "command": command,
+            "args": passed,
+            "env": {package.api_key_env: "<your API key>"},
+        }
+        if args.client == "claude-code":
+            entry = {"type": "stdio", **entry}
+        return {"mcpServers": {args.name: entry}}
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    url = args.url or f"http://{host}:{settings.port}{settings.path}"
+    headers: dict[str, str] = {}
+    if settings.require_token:
+        headers["Authorization"] = f"Bearer <one of {package.option_env_prefix}TOKENS>"
+    if settings.upstream_key_from_header:
+        headers[settings.upstream_key_from_header] = "<your API key>"
+    if (
+        args.client == "claude-desktop"
+    ):  # Claude Desktop runs local commands: bridge with mcp-remote
+        bridge = ["-y", "mcp-remote", url] + [
+            a for k, v in headers.items() for a in ("--header", f"{k}:{v}")
+        ]
+        return {"mcpServers": {args.name: {"command": "npx", "args": bridge}}}
+    kind = "sse" if settings.transport == "sse" else "http"
+    entry = {"type": kind, "url": url} if args.client == "claude-code" else {"url": url}
+    if headers:
+        entry["headers"] = headers
+    return {"mcpServers": {args.name: entry}}
+
+
+def _flag_args(name: str, value: Any) -> list[str]:
+    flag = "--" + name.replace("_", "-")
+    if value is True:
+        return [flag]
+    if value is False:
+        return []
+    return [flag, str(value)]

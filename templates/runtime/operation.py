@@ -92,6 +92,7 @@ class PackageInfo:
     default_base_url: str
     option_env_prefix: str  # e.g. ARTIE_MCP_
     command: str
+    module: str = ""  # the import package, for worker processes
     auth: Auth = Auth()
     spec_version: str = ""
     instructions: str = ""

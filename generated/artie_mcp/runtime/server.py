@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +18,9 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from . import http
+from .access import Audit, select
 from .compat import gemini_schema
-from .errors import ToolError, from_response, upstream_body
+from .errors import ToolError, from_response, request_id, upstream_body
 from .operation import Operation, PackageInfo
 from .results import (
     REDACTED,
@@ -58,7 +59,13 @@ class ToolServer:
         self.settings = settings
         self.schemas = schemas
         self.all_operations = {op.name: op for op in operations}
-        self.operations = {op.name: op for op in operations if op.exposure == "exposed"}
+        self.operations = {op.name: op for op in select(operations, settings)}
+        opted_in = [op.name for op in self.operations.values() if op.exposure == "excluded"]
+        if opted_in:
+            log.warning(
+                "serving operations the spec excludes (credential-bearing): %s", ", ".join(opted_in)
+            )
+        self.audit = Audit(settings.audit_log, self._secrets)
         self.upstream = http.Upstream(
             settings.base_url,
             connect_timeout=settings.connect_timeout,
@@ -117,29 +124,57 @@ class ToolServer:
     async def _on_call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        return await self.call(params.name, params.arguments or {})
+        api_key = None
+        header = self.settings.upstream_key_from_header
+        if header and ctx.request is not None:
+            api_key = getattr(ctx.request, "headers", {}).get(header) or None
+        return await self.call(params.name, params.arguments or {}, api_key=api_key)
 
-    async def call(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def call(
+        self, name: str, arguments: dict[str, Any], api_key: str | None = None
+    ) -> types.CallToolResult:
+        started = time.perf_counter()
         op = self.operations.get(name)
-        if op is None:
-            if name in self.all_operations:
-                return error_result(
-                    ToolError("not_allowed", f"tool {name!r} is not enabled on this server")
-                )
-            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
-        structured = not op.has_output_schema
+        outcome: dict[str, Any] = {"outcome": "ok", "status": None, "request_id": None}
         try:
-            return await self._call(op, arguments)
+            if op is None:
+                if name not in self.all_operations:
+                    raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
+                raise ToolError("not_allowed", f"tool {name!r} is not enabled on this server")
+            if self.settings.expired():
+                raise ToolError("not_allowed", "this server has expired: every call is refused")
+            return await self._call(op, arguments, api_key or self.settings.api_key, outcome)
         except ToolError as exc:
-            return error_result(self._bound(self._scrub(exc)), structured)
+            outcome.update(outcome=exc.type, status=exc.status, request_id=exc.request_id)
+            structured = op is None or not op.has_output_schema
+            return error_result(self._bound(self._scrub(exc, api_key)), structured)
+        except MCPError:
+            outcome["outcome"] = "unknown_tool"
+            raise
         except Exception as exc:  # never a protocol error: the model gets a result
             log.exception("tool %s failed", name)
+            outcome["outcome"] = "internal_error"
             return error_result(
                 ToolError("upstream_error", f"internal error: {type(exc).__name__}: {exc}"),
-                structured,
+                op is None or not op.has_output_schema,
+            )
+        finally:
+            self.audit.record(
+                op,
+                name,
+                arguments,
+                outcome["outcome"],
+                outcome["status"],
+                outcome["request_id"],
+                (time.perf_counter() - started) * 1000,
             )
 
-    async def _call(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
+    def _secrets(self) -> list[str]:
+        return [s for s in (self.settings.api_key, *self.settings.tokens) if s]
+
+    async def _call(
+        self, op: Operation, arguments: dict[str, Any], api_key: str | None, outcome: dict[str, Any]
+    ) -> types.CallToolResult:
         problems = self.arguments.problems(op.name, self.schemas.input(op.name), arguments)
         if problems:
             summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
@@ -155,24 +190,25 @@ class ToolServer:
         }
         call_args = {k: v for k, v in arguments.items() if k not in controls}
         request = http.build_request(op, call_args)
-        if not self.settings.api_key:
-            raise ToolError(
-                "config",
-                f"no API key: set {self.package.api_key_env} in the server's environment",
-            )
+        if not api_key:
+            where = f"set {self.package.api_key_env} in the server's environment"
+            if self.settings.upstream_key_from_header:
+                where = f"send it in the {self.settings.upstream_key_from_header} header"
+            raise ToolError("config", f"no API key: {where}")
         limit = self.settings.max_request_bytes
         if request.content is not None and len(request.content) > limit:
             if op.chunk_field and op.body is not None:
-                return await self._chunked(op, call_args, limit)
+                return await self._chunked(op, call_args, limit, api_key)
             raise ToolError(
                 "payload_too_large",
                 f"the request body is {len(request.content)} bytes, over the limit of {limit}; nothing was sent",
             )
-        response = await self._send(op, request)
+        response = await self._send(op, request, api_key)
+        outcome.update(status=response.status_code, request_id=request_id(response.headers))
         return self._shape(op, response, controls)
 
-    async def _send(self, op: Operation, request: http.Request) -> httpx.Response:
-        headers, query = http.auth_headers(self.package.auth, self.settings.api_key or "")
+    async def _send(self, op: Operation, request: http.Request, api_key: str) -> httpx.Response:
+        headers, query = http.auth_headers(self.package.auth, api_key)
         policy = None
         if self.settings.retry == "safe" and retryable(op.retry):
             policy = RetryPolicy(self.settings.retry_attempts, self.settings.retry_max_seconds)
@@ -235,7 +271,7 @@ class ToolServer:
         return success_result(structured)
 
     async def _chunked(
-        self, op: Operation, arguments: dict[str, Any], limit: int
+        self, op: Operation, arguments: dict[str, Any], limit: int, api_key: str
     ) -> types.CallToolResult:
         """Split the chunkable array into requests under the limit; send them in
         order; stop at the first failure and say exactly what was accepted."""
@@ -265,7 +301,7 @@ class ToolServer:
                     details=report,
                 )
             try:
-                response = await self._send(op, request)
+                response = await self._send(op, request, api_key)
             except ToolError as exc:
                 exc.message = (
                     f"chunk {index + 1} of {len(batches)} (items {start}..{start + len(batch) - 1}) failed: "
@@ -304,13 +340,13 @@ class ToolServer:
             error.upstream = text[:room] + f"…[truncated {len(text) - room} more characters]"
         return error
 
-    def _scrub(self, error: ToolError) -> ToolError:
-        """The API key never appears in anything the model sees."""
-        key = self.settings.api_key
-        if key and key in json.dumps(error.payload(), ensure_ascii=False, default=str):
-            error.message = error.message.replace(key, REDACTED)
-            error.upstream = _replace(error.upstream, key)
-            error.details = _replace(error.details, key)
+    def _scrub(self, error: ToolError, api_key: str | None = None) -> ToolError:
+        """API keys and tokens never appear in anything the model sees."""
+        for secret in (api_key, *self._secrets()):
+            if secret and secret in json.dumps(error.payload(), ensure_ascii=False, default=str):
+                error.message = error.message.replace(secret, REDACTED)
+                error.upstream = _replace(error.upstream, secret)
+                error.details = _replace(error.details, secret)
         return error
 
     async def aclose(self) -> None:
@@ -325,57 +361,3 @@ def _replace(value: Any, secret: str) -> Any:
     if isinstance(value, list):
         return [_replace(v, secret) for v in value]
     return value
-
-
-def serve_stdio(tool_server: ToolServer) -> None:
-    import anyio
-    from mcp.server.stdio import stdio_server
-
-    async def main() -> None:
-        try:
-            async with stdio_server() as (read, write):
-                server = tool_server.server
-                await server.run(read, write, server.create_initialization_options())
-        finally:
-            await tool_server.aclose()
-
-    anyio.run(main)
-
-
-def serve_http(tool_server: ToolServer) -> None:
-    import uvicorn
-
-    settings = tool_server.settings
-    server = tool_server.server
-    if settings.transport == "sse":
-        app = sse_app(server, settings.path)
-    else:
-        app = server.streamable_http_app(streamable_http_path=settings.path, host=settings.host)
-    print(
-        f"serving {settings.transport} on http://{settings.host}:{settings.port}{settings.path}",
-        file=sys.stderr,
-    )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
-
-
-def sse_app(server: Server[Any], path: str) -> Any:
-    from mcp.server.sse import SseServerTransport
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Mount, Route
-
-    messages = path.rstrip("/") + "/messages/"
-    transport = SseServerTransport(messages)
-
-    async def handle_sse(request: Request) -> Response:
-        async with transport.connect_sse(request.scope, request.receive, request._send) as (r, w):
-            await server.run(r, w, server.create_initialization_options())
-        return Response()
-
-    return Starlette(
-        routes=[
-            Route(path, endpoint=handle_sse, methods=["GET"]),
-            Mount(messages, app=transport.handle_post_message),
-        ]
-    )

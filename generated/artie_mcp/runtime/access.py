@@ -1,0 +1,186 @@
+"""What an operator lets the agent do, enforced by the server.
+
+- ``select``: which operations are served (exposure, classes, tags, allow and
+  deny lists, read-only). A tool filtered out is neither listed nor callable.
+- ``BearerGate``: HTTP requests need one of the configured tokens (compared in
+  constant time) and are refused once the server has expired.
+- ``Audit``: one JSON line per tool call; never the API key or tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TextIO
+
+from .operation import Operation
+from .settings import Settings
+
+ASGIApp = Callable[
+    [
+        dict[str, Any],
+        Callable[[], Awaitable[dict[str, Any]]],
+        Callable[[dict[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
+OPEN_PATHS = ("/healthz",)
+
+
+def select(operations: Sequence[Operation], settings: Settings) -> list[Operation]:
+    known = {op.name for op in operations}
+    unknown = [name for name in (*settings.tools, *settings.exclude_tools) if name not in known]
+    if unknown:
+        raise ValueError(f"unknown tool(s): {', '.join(unknown)} (see the 'tools' command)")
+    chosen = []
+    for op in operations:
+        if op.exposure == "excluded" and not settings.include_excluded:
+            continue
+        if settings.methods and op.method_class not in settings.methods:
+            continue
+        if settings.tags and not set(op.tags) & set(settings.tags):
+            continue
+        if settings.tools and op.name not in settings.tools:
+            continue
+        if op.name in settings.exclude_tools:
+            continue
+        if settings.read_only and not op.annotations.read_only:
+            continue
+        chosen.append(op)
+    return chosen
+
+
+def token_ok(presented: str, accepted: Iterable[str]) -> bool:
+    """Constant-time comparison against every accepted token."""
+    ok = False
+    for token in accepted:
+        ok |= hmac.compare_digest(presented.encode(), token.encode())
+    return ok
+
+
+class BearerGate:
+    """ASGI middleware: bearer tokens and expiry for the HTTP transports."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, realm: str) -> None:
+        self.app = app
+        self.settings = settings
+        self.realm = realm
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if self.settings.expired():
+            await _reply(
+                send,
+                403,
+                {"error": "this server expired", "expires_at": _iso(self.settings.expires_at)},
+            )
+            return
+        if self.settings.require_token:
+            header = _header(scope, b"authorization")
+            scheme, _, token = header.partition(" ")
+            if (
+                scheme.lower() != "bearer"
+                or not token
+                or not token_ok(token.strip(), self.settings.tokens)
+            ):
+                error = "invalid_token" if token else "invalid_request"
+                await _reply(
+                    send,
+                    401,
+                    {"error": "a valid bearer token is required"},
+                    [
+                        (
+                            b"www-authenticate",
+                            f'Bearer realm="{self.realm}", error="{error}"'.encode(),
+                        )
+                    ],
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers") or []:
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+async def _reply(
+    send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when else None
+
+
+class Audit:
+    """One JSON line per tool call, to stderr or a file."""
+
+    def __init__(self, path: str | None, secrets: Callable[[], Iterable[str]]) -> None:
+        self.path = path
+        self.secrets = secrets
+        self._lock = threading.Lock()
+        self._handle: TextIO | None = None
+
+    def _stream(self) -> TextIO:
+        if self.path is None:
+            return sys.stderr
+        if self._handle is None:
+            self._handle = open(
+                self.path, "a", encoding="utf-8"
+            )  # noqa: SIM115 - kept open for the process
+        return self._handle
+
+    def record(
+        self,
+        op: Operation | None,
+        tool: str,
+        arguments: dict[str, Any],
+        outcome: str,
+        status: int | None,
+        request_id: str | None,
+        duration_ms: float,
+    ) -> None:
+        args: Any = arguments
+        if op is not None and op.input_sensitivity != "none":
+            args = {k: "[redacted]" for k in arguments}
+        entry = {
+            "time": dt.datetime.now(dt.UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "tool": tool,
+            "outcome": outcome,
+            "status": status,
+            "request_id": request_id,
+            "duration_ms": round(duration_ms, 1),
+            "arguments": args,
+        }
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        for secret in self.secrets():
+            if secret:
+                line = line.replace(secret, "[redacted]")
+        with self._lock:
+            stream = self._stream()
+            stream.write(line + "\n")
+            stream.flush()
