@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := specs/artie-openapi.lock.json
 SPEC := specs/artie-openapi.json
 GEN := $(BIN)/artie-mcp-gen
-GEN_FLAGS ?= --strict
+GEN_FLAGS ?= --strict --prompts specs/prompts
 NPM_DIR := tests/tools
 
 .PHONY: install spec spec-update generate check test lint npm clean help

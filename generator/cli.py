@@ -51,6 +51,11 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
         metavar="TOML",
         help='generator config: [chunk] <operation> = "<body array field>" marks bodies the server may split',
     )
+    p.add_argument(
+        "--prompts",
+        metavar="DIR",
+        help="folder of workflow prompts (*.md with YAML front matter) to serve; tools they name must exist",
+    )
     p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
@@ -135,6 +140,7 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
         command=command,
         env_prefix=prefix,
         models=not args.no_models,
+        prompts_dir=getattr(args, "prompts", None),
     )
 
 

@@ -92,6 +92,7 @@ class Tool:
     window_args: tuple[str, str] | None = None  # (offset, limit) argument names of list tools
     fields_arg: str | None = None  # the field-projection argument, for object results
     chunk_field: str | None = None  # a body array the runtime may split into several requests
+    state_check: str | None = None  # the read that shows whether a failed call took effect
 
     @property
     def where(self) -> str:
@@ -110,6 +111,7 @@ class Api:
     title: str
     version: str
     openapi: str
+    description: str
     digest: str  # sha256 of the canonical JSON of the spec
     base_url: str
     auth: JSON  # the security scheme the server sends, see operations.auth_scheme

@@ -89,6 +89,7 @@ class Builder:
             title=str(info.get("title", "API")),
             version=str(info.get("version", "")),
             openapi=str(spec.get("openapi", "")),
+            description=str(info.get("description") or ""),
             digest=digest(spec),
             base_url=base_url(spec),
             auth=auth_scheme(spec),
@@ -114,6 +115,7 @@ class Builder:
         self._chunking(tools)
         for tool in tools:
             self._result_controls(tool)
+        self._state_checks(tools)
         api.tools = [t for t in tools if t.policy.exposure == "exposed"]
         api.excluded = [t for t in tools if t.policy.exposure == "excluded"]
         for name, item in (spec.get("webhooks") or {}).items():
@@ -197,6 +199,19 @@ class Builder:
                 "items": {"type": "string"},
                 "description": f"Only return these fields {scope} (required fields are always kept).",
             }
+
+    def _state_checks(self, tools: list[Tool]) -> None:
+        """retrySemantics safe-after-state-check: a DELETE may be retried once a GET
+        of the same item shows it still exists. Other such operations are never
+        retried (no read can show generically whether they took effect)."""
+        reads = {t.path: t for t in tools if t.method == "GET"}
+        for tool in tools:
+            if (
+                tool.policy.retry == "safe-after-state-check"
+                and tool.method == "DELETE"
+                and tool.path in reads
+            ):
+                tool.state_check = reads[tool.path].name
 
     def _chunking(self, tools: list[Tool]) -> None:
         by_key = {t.name: t for t in tools} | {t.operation_id: t for t in tools if t.operation_id}

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from generator import load as loading
@@ -63,7 +64,15 @@ def build(
     if not api.tools and not api.excluded:
         diagnostics.warning("#/paths", "the spec has no operations: the server will have no tools")
     stages.run("lint", lambda: _lint(api, diagnostics))
-    files = stages.run("render", lambda: render(api, render_options, spec, diagnostics))
+    prompts = None
+    if render_options.prompts_dir:
+        from generator.prompts import load_prompts
+
+        directory = Path(render_options.prompts_dir)
+        prompts = stages.run("prompts", lambda: load_prompts(directory, api, diagnostics))
+    if diagnostics.has_errors:
+        return Result(api=api, files={}, diagnostics=diagnostics, timings=stages.timings)
+    files = stages.run("render", lambda: render(api, render_options, spec, diagnostics, prompts))
     return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
 
 

@@ -30,6 +30,7 @@ class RenderOptions:
     command: str = "artie-mcp"
     env_prefix: str = "ARTIE"  # ARTIE_API_KEY, ARTIE_BASE_URL, ARTIE_MCP_*
     models: bool = True
+    prompts_dir: str | None = None
 
 
 def pystr(value: Any) -> str:
@@ -144,7 +145,11 @@ def manifest(api: Api) -> dict[str, Any]:
 
 
 def render(
-    api: Api, options: RenderOptions, spec: dict[str, Any], diagnostics: Diagnostics
+    api: Api,
+    options: RenderOptions,
+    spec: dict[str, Any],
+    diagnostics: Diagnostics,
+    prompts: list[dict[str, Any]] | None = None,
 ) -> dict[str, str]:
     """The whole package, formatted, as {relative path: text}."""
     pkg = options.package
@@ -185,6 +190,8 @@ def render(
             json.dumps(manifest(api), indent=2, ensure_ascii=False) + "\n"
         )
         files[f"{pkg}/py.typed"] = ""
+        if prompts:
+            files[f"{pkg}/prompts.json"] = json.dumps(prompts, indent=2, ensure_ascii=False) + "\n"
         for source in sorted((TEMPLATES / "runtime").glob("*.py")):
             files[f"{pkg}/runtime/{source.name}"] = source.read_text(encoding="utf-8")
         if models_future is not None:
@@ -195,6 +202,21 @@ def render(
         if pool is not None:
             pool.shutdown()
     return dict(sorted(files.items()))
+
+
+def instructions(api: Api) -> str:
+    """The fixed part of the server's instructions; the runtime adds what this
+    configuration leaves out."""
+    about = " ".join(str(api.description or "").split())
+    if len(about) > 300:
+        about = about[:299] + "…"
+    text = f"Tools for the {api.title} ({api.version}), generated from its OpenAPI spec."
+    if about:
+        text += f" {about}"
+    return (
+        text
+        + " Each tool's description names the scope it requires; a 403 usually means the API key lacks it."
+    )
 
 
 def _models_job(spec: dict[str, Any], title: str, version: str) -> str:
@@ -225,6 +247,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "none": "nothing (the API declares no security scheme)",
     }[auth["kind"]]
     return {
+        "instructions": instructions(api),
         "api": api_view,
         "package": options.package,
         "dist_name": options.dist_name,

@@ -70,7 +70,9 @@ def test_check_reports_changed_missing_and_extra_files(tmp_path: Path, pinned_sp
     (copy / "artie_mcp/tools/pipeline_start.py").write_text("# hand edit\n")
     (copy / "artie_mcp/tools/pipeline_list.py").unlink()
     (copy / "artie_mcp/tools/stray.py").write_text("x = 1\n")
-    proc = run("check", "--spec", str(pinned_spec), "--out", str(copy), "-q")
+    proc = run(
+        "check", "--spec", str(pinned_spec), "--out", str(copy), "-q", "--prompts", "specs/prompts"
+    )
     assert proc.returncode == 1
     assert "1 changed, 1 missing, 1 not generated any more" in proc.stderr
     assert (

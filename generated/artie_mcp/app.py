@@ -26,6 +26,7 @@ PACKAGE = PackageInfo(
     module="artie_mcp",
     auth=Auth(kind="bearer", name="Authorization"),
     spec_version=SPEC_VERSION,
+    instructions="Tools for the Artie API (v1.0.76), generated from its OpenAPI spec. External API endpoints for Artie Each tool's description names the scope it requires; a 403 usually means the API key lacks it.",
 )
 
 
@@ -41,4 +42,7 @@ def http_app() -> Any:
     from .runtime.transports import http_app as build
 
     settings = Settings.load(PACKAGE)
-    return build(ToolServer(PACKAGE, OPERATIONS, SchemaStore(SCHEMA_DIR), settings))
+    prompts = SCHEMA_DIR.parent / "prompts.json"
+    return build(
+        ToolServer(PACKAGE, OPERATIONS, SchemaStore(SCHEMA_DIR), settings, prompts_file=prompts)
+    )

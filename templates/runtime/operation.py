@@ -62,6 +62,7 @@ class Operation:
     window_args: tuple[str, ...] = ()  # (offset argument, limit argument)
     fields_arg: str | None = None  # field-projection argument
     chunk_field: str | None = None  # body array split across requests over the size limit
+    state_check: str | None = None  # a GET showing whether a failed call took effect
     retry: Literal["safe", "unsafe", "safe-after-state-check"] = "unsafe"
     scopes: tuple[str, ...] = ()
     input_sensitivity: str = "none"

@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from . import http
+from . import confirm, http
 from .access import Audit, select
 from .compat import gemini_schema
 from .errors import ToolError, from_response, request_id, upstream_body
 from .operation import Operation, PackageInfo
+from .prompts import Prompts
 from .results import (
     REDACTED,
     error_result,
@@ -33,7 +36,7 @@ from .results import (
     success_result,
     window,
 )
-from .retry import RetryPolicy, retryable
+from .retry import RETRY_STATUSES, RetryPolicy, retryable
 from .schemas import SchemaStore
 from .settings import Settings
 from .validation import ArgumentValidator
@@ -54,6 +57,7 @@ class ToolServer:
         schemas: SchemaStore,
         settings: Settings,
         transport: httpx.AsyncBaseTransport | None = None,
+        prompts_file: Path | None = None,
     ) -> None:
         self.package = package
         self.settings = settings
@@ -76,13 +80,24 @@ class ToolServer:
         self.arguments = ArgumentValidator()
         self.outputs = ArgumentValidator()
         self._tools: list[types.Tool] | None = None
+        self.prompts = Prompts(prompts_file) if prompts_file else Prompts(Path("/nonexistent"))
+        self.not_exposed = [
+            op for op in operations if op.exposure == "excluded" and op.name not in self.operations
+        ]
+        self.instructions = instructions(
+            package, self.operations.values(), self.not_exposed, settings
+        )
         self.server: Server[Any] = Server(
             package.name,
             version=package.version,
             title=package.title,
-            instructions=package.instructions or None,
+            instructions=self.instructions,
             on_list_tools=self._on_list_tools,
             on_call_tool=self._on_call_tool,
+            on_list_prompts=self._on_list_prompts,
+            on_get_prompt=self._on_get_prompt,
+            on_list_resources=self._on_list_resources,
+            on_read_resource=self._on_read_resource,
         )
 
     # -- tools/list ----------------------------------------------------------
@@ -123,12 +138,98 @@ class ToolServer:
 
     async def _on_call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         api_key = None
         header = self.settings.upstream_key_from_header
         if header and ctx.request is not None:
             api_key = getattr(ctx.request, "headers", {}).get(header) or None
-        return await self.call(params.name, params.arguments or {}, api_key=api_key)
+        arguments = params.arguments or {}
+        op = self.operations.get(params.name)
+        if op is not None and op.annotations.destructive and self.settings.confirms(op.name):
+            if not self.arguments.problems(op.name, self.schemas.input(op.name), arguments):
+                gate = await self._confirm(ctx, params, op, arguments)
+                if gate is not None:
+                    return gate
+        return await self.call(params.name, arguments, api_key=api_key)
+
+    async def _confirm(
+        self,
+        ctx: ServerRequestContext[Any],
+        params: types.CallToolRequestParams,
+        op: Operation,
+        arguments: dict[str, Any],
+    ) -> types.CallToolResult | types.InputRequiredResult | None:
+        """None when the user accepted; otherwise what to answer instead."""
+        if not confirm.can_elicit(ctx.session.client_capabilities):
+            return self._refuse(op, arguments, confirm.not_possible(op, self.package.command))
+        if confirm.modern(ctx.protocol_version):
+            answers = params.input_responses or {}
+            if confirm.KEY not in answers or params.request_state != confirm.binding(op, arguments):
+                return confirm.input_required(op, arguments)
+            answer: Any = answers[confirm.KEY]
+        else:
+            answer = await ctx.session.elicit_form(
+                confirm.message(op, arguments), confirm.SCHEMA, related_request_id=ctx.request_id
+            )
+        ok, action = confirm.accepted(answer)
+        if ok:
+            return None
+        return self._refuse(op, arguments, confirm.declined(op, arguments, action))
+
+    def _refuse(
+        self, op: Operation, arguments: dict[str, Any], error: ToolError
+    ) -> types.CallToolResult:
+        self.audit.record(op, op.name, arguments, error.type, None, None, 0.0)
+        return error_result(error, not op.has_output_schema)
+
+    # -- prompts and resources -------------------------------------------------
+
+    async def _on_list_prompts(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=self.prompts.listing())
+
+    async def _on_get_prompt(
+        self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        return self.prompts.render(params.name, params.arguments)
+
+    def resource_uri(self) -> str:
+        return f"{self.package.command}://excluded-operations"
+
+    async def _on_list_resources(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        if not self.not_exposed:
+            return types.ListResourcesResult(resources=[])
+        resource = types.Resource(
+            uri=self.resource_uri(),
+            name="excluded-operations",
+            title="Operations this server does not expose",
+            description="Why each is left out and what to do instead.",
+            mime_type="text/markdown",
+        )
+        return types.ListResourcesResult(resources=[resource])
+
+    async def _on_read_resource(
+        self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        if str(params.uri) != self.resource_uri() or not self.not_exposed:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {params.uri}")
+        lines = ["# Operations not exposed by this server", ""]
+        for op in self.not_exposed:
+            lines.append(f"## {op.name} ({op.method} {op.path})")
+            lines.append(f"- why: {op.exclusion_reason or 'excluded by the API spec'}")
+            lines.append(f"- instead: {op.remediation or 'use the Artie UI or API directly'}")
+            lines.append("")
+        text = "\n".join(lines)
+        return types.ReadResourceResult(
+            contents=[
+                types.TextResourceContents(
+                    uri=self.resource_uri(), mime_type="text/markdown", text=text
+                )
+            ]
+        )
 
     async def call(
         self, name: str, arguments: dict[str, Any], api_key: str | None = None
@@ -212,10 +313,60 @@ class ToolServer:
         policy = None
         if self.settings.retry == "safe" and retryable(op.retry):
             policy = RetryPolicy(self.settings.retry_attempts, self.settings.retry_max_seconds)
-        response = await self.upstream.send(request, headers, query, policy)
+        checked = self.settings.retry == "safe" and op.state_check is not None
+        try:
+            response = await self.upstream.send(request, headers, query, policy)
+        except ToolError as exc:
+            if not checked or exc.type != "network":
+                raise
+            response = await self._after_state_check(op, request, headers, query, exc)
+        else:
+            if checked and response.status_code in RETRY_STATUSES:
+                response = await self._after_state_check(op, request, headers, query, response)
         if response.status_code >= 400 or response.status_code < 200:
             raise from_response(response.status_code, response.headers, response.content)
         return response
+
+    async def _after_state_check(
+        self,
+        op: Operation,
+        request: http.Request,
+        headers: dict[str, str],
+        query: list[tuple[str, str]],
+        failure: httpx.Response | ToolError,
+    ) -> httpx.Response:
+        """retrySemantics safe-after-state-check: retry a DELETE only after a GET of
+        the same item shows it is still there; a 404 shows the deletion took effect."""
+        import httpx
+
+        policy = RetryPolicy(self.settings.retry_attempts, self.settings.retry_max_seconds)
+        started = time.monotonic()
+        for attempt in range(1, policy.attempts):
+            check = await self.upstream.send(http.Request("GET", request.path), headers, query)
+            if check.status_code == 404:
+                said = (
+                    failure.status_code if isinstance(failure, httpx.Response) else failure.message
+                )
+                note = f"{op.method} answered {said}; GET {request.path} then answered 404: the deletion took effect"
+                return httpx.Response(200, json={"state_check": note})
+            if not 200 <= check.status_code < 300:
+                break  # the state is unknown: do not risk a second call
+            wait = policy.delay(attempt, None)
+            if time.monotonic() - started + wait > policy.max_seconds:
+                break
+            await anyio.sleep(wait)
+            try:
+                failure = await self.upstream.send(request, headers, query)
+            except ToolError as exc:
+                if exc.type != "network":
+                    raise
+                failure = exc
+                continue
+            if failure.status_code not in RETRY_STATUSES:
+                return failure
+        if isinstance(failure, ToolError):
+            raise failure
+        return failure
 
     def _shape(
         self, op: Operation, response: httpx.Response, controls: dict[str, Any]
@@ -361,3 +512,30 @@ def _replace(value: Any, secret: str) -> Any:
     if isinstance(value, list):
         return [_replace(v, secret) for v in value]
     return value
+
+
+def instructions(
+    package: PackageInfo,
+    served: Iterable[Operation],
+    not_exposed: list[Operation],
+    settings: Settings,
+) -> str:
+    """Sent at initialisation; kept under the 2,048 characters Claude Code shows."""
+    served = list(served)
+    parts = [package.instructions.strip()] if package.instructions.strip() else []
+    destructive = [op.name for op in served if op.annotations.destructive]
+    if destructive:
+        how = (
+            "the server asks the user to confirm"
+            if settings.confirm_destructive is not False
+            else "confirm with the user first"
+        )
+        parts.append(f"Destructive tools ({len(destructive)}): {how} before they run.")
+    if not_exposed:
+        names = ", ".join(op.name for op in not_exposed)
+        parts.append(
+            f"Deliberately not exposed ({len(not_exposed)}): {names}. If asked for one of these, do not guess: "
+            f"read the resource {package.command}://excluded-operations for why and what to do instead."
+        )
+    text = "\n\n".join(parts)
+    return text if len(text) <= 2000 else text[:1999] + "…"

@@ -75,6 +75,12 @@ OPTIONS = (
     Option("exclude_tools", "list", "never these tools"),
     Option("read_only", "bool", "only tools whose readOnlyHint is true"),
     Option(
+        "confirm_destructive",
+        "bool",
+        "ask the user (MCP elicitation) before any destructive tool runs; default on for HTTP, off for stdio",
+    ),
+    Option("allow_unconfirmed", "list", "destructive tools that may run without asking"),
+    Option(
         "include_excluded",
         "bool",
         "also serve operations the spec marks exposure: excluded (credential-bearing)",
@@ -131,6 +137,8 @@ class Settings:
     tools: list[str] = field(default_factory=list)
     exclude_tools: list[str] = field(default_factory=list)
     read_only: bool = False
+    confirm_destructive: bool | None = None  # None: on for HTTP transports, off for stdio
+    allow_unconfirmed: list[str] = field(default_factory=list)
     include_excluded: bool = False
     expires_at: dt.datetime | None = None
     audit_log: str | None = None
@@ -218,6 +226,15 @@ class Settings:
             )
         if self.workers > 1 and not self.stateless:
             raise ValueError("several workers need --stateless (sessions live in one process)")
+
+    def confirms(self, tool: str) -> bool:
+        """Whether a destructive ``tool`` must be confirmed by the user first."""
+        on = (
+            self.confirm_destructive
+            if self.confirm_destructive is not None
+            else self.transport != "stdio"
+        )
+        return on and tool not in self.allow_unconfirmed
 
     def expired(self, now: dt.datetime | None = None) -> bool:
         if self.expires_at is None:

@@ -298,7 +298,8 @@ def test_inspector_cli_lists_and_calls_over_stdio_and_http(tmp_path: Path) -> No
         assert called.returncode == 0, called.stderr
         assert json.loads(called.stdout)["structuredContent"] == {"ok": True, "status": 204}
         with artie_mcp(
-            ["--transport", "streamable-http"],
+            # Inspector 0.15 cannot answer elicitation: let this destructive call through
+            ["--transport", "streamable-http", "--allow-unconfirmed", "pipeline_delete"],
             {"ARTIE_API_KEY": KEY, "ARTIE_BASE_URL": upstream.url},
             tmp_path,
         ) as server:

@@ -22,7 +22,7 @@ def generate_app(spec: Path | str, root: Path, label: str, *extra: str) -> Any:
     return import_generated(out, package)
 
 
-def tool_server(app: Any, transport: Any = None, **settings: Any) -> Any:
+def tool_server(app: Any, http_transport: Any = None, **settings: Any) -> Any:
     """A ``ToolServer`` of a generated package, with settings overridden."""
     package = app.__name__.rsplit(".", 1)[0]
     server_mod = importlib.import_module(f"{package}.runtime.server")
@@ -37,7 +37,8 @@ def tool_server(app: Any, transport: Any = None, **settings: Any) -> Any:
         app.OPERATIONS,
         schemas_mod.SchemaStore(app.SCHEMA_DIR),
         cfg,
-        transport=transport,
+        transport=http_transport,
+        prompts_file=Path(app.SCHEMA_DIR).parent / "prompts.json",
     )
 
 

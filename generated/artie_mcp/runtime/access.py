@@ -33,7 +33,8 @@ OPEN_PATHS = ("/healthz",)
 
 def select(operations: Sequence[Operation], settings: Settings) -> list[Operation]:
     known = {op.name for op in operations}
-    unknown = [name for name in (*settings.tools, *settings.exclude_tools) if name not in known]
+    named = (*settings.tools, *settings.exclude_tools, *settings.allow_unconfirmed)
+    unknown = [name for name in named if name not in known]
     if unknown:
         raise ValueError(f"unknown tool(s): {', '.join(unknown)} (see the 'tools' command)")
     chosen = []

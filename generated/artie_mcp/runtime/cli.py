@@ -48,7 +48,7 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
         flag = "--" + option.name.replace("_", "-")
         text = f"{option.help} (env {env}{option.name.upper()})"
         if option.kind == "bool":
-            p.add_argument(flag, action="store_true", default=None, help=text)
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
             p.add_argument(
                 flag, help=text, metavar=option.kind.upper() if option.kind != "str" else "VALUE"
@@ -102,7 +102,10 @@ def main(
         settings = Settings.load(package, flags_of(args), config_file=args.config)
         from .server import ToolServer
 
-        tool_server = ToolServer(package, operations, SchemaStore(schema_dir), settings)
+        prompts = schema_dir.parent / "prompts.json"
+        tool_server = ToolServer(
+            package, operations, SchemaStore(schema_dir), settings, prompts_file=prompts
+        )
     except ValueError as exc:
         print(f"{package.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ OPERATION = Operation(
     bodiless=True,
     has_output_schema=True,
     retry="safe-after-state-check",
+    state_check="column_hashing_salt_detail",
     scopes=("column_hashing_salts:delete",),
     operation_id="column_hashing_salt_delete",
 )

@@ -25,6 +25,7 @@ OPERATION = Operation(
     bodiless=True,
     has_output_schema=True,
     retry="safe-after-state-check",
+    state_check="connector_detail",
     scopes=("connectors:delete",),
     operation_id="connector_delete",
 )

@@ -25,6 +25,7 @@ OPERATION = Operation(
     bodiless=True,
     has_output_schema=True,
     retry="safe-after-state-check",
+    state_check="encryption_key_detail",
     scopes=("encryption_keys:delete",),
     operation_id="encryption_key_delete",
 )

@@ -25,6 +25,7 @@ OPERATION = Operation(
     bodiless=True,
     has_output_schema=True,
     retry="safe-after-state-check",
+    state_check="pipeline_detail",
     scopes=("pipelines:delete",),
     operation_id="pipeline_delete",
 )

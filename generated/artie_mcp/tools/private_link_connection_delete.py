@@ -25,6 +25,7 @@ OPERATION = Operation(
     bodiless=True,
     has_output_schema=True,
     retry="safe-after-state-check",
+    state_check="private_link_connection_detail",
     scopes=("private_link_connections:delete",),
     operation_id="private_link_connection_delete",
 )

@@ -25,6 +25,7 @@ OPERATION = Operation(
     bodiless=True,
     has_output_schema=True,
     retry="safe-after-state-check",
+    state_check="source_reader_detail",
     scopes=("source_readers:delete",),
     operation_id="source_reader_delete",
 )

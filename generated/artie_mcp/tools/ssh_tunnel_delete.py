@@ -25,6 +25,7 @@ OPERATION = Operation(
     bodiless=True,
     has_output_schema=True,
     retry="safe-after-state-check",
+    state_check="ssh_tunnel_detail",
     scopes=("ssh_tunnels:delete",),
     operation_id="ssh_tunnel_delete",
 )

@@ -1,0 +1,63 @@
+"""MCP prompts (workflows written as project files, checked at generation time)
+and the resources that hold long detail the instructions point to."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import mcp.types as types
+from mcp.shared.exceptions import MCPError
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+class Prompts:
+    def __init__(self, path: Path) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        if path.is_file():
+            self.items = {p["name"]: p for p in json.loads(path.read_text(encoding="utf-8"))}
+
+    def listing(self) -> list[types.Prompt]:
+        return [
+            types.Prompt(
+                name=p["name"],
+                title=p.get("title"),
+                description=p.get("description"),
+                arguments=[
+                    types.PromptArgument(
+                        name=a["name"],
+                        description=a.get("description"),
+                        required=a.get("required", False),
+                    )
+                    for a in p.get("arguments", [])
+                ],
+            )
+            for p in self.items.values()
+        ]
+
+    def render(self, name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
+        prompt = self.items.get(name)
+        if prompt is None:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {name}")
+        given = dict(arguments or {})
+        missing = [
+            a["name"]
+            for a in prompt.get("arguments", [])
+            if a.get("required") and not given.get(a["name"])
+        ]
+        if missing:
+            raise MCPError(
+                code=types.INVALID_PARAMS, message=f"prompt {name} needs: {', '.join(missing)}"
+            )
+        text = PLACEHOLDER.sub(
+            lambda m: given.get(m.group(1)) or f"(no {m.group(1)} given)", prompt["text"]
+        )
+        return types.GetPromptResult(
+            description=prompt.get("description"),
+            messages=[
+                types.PromptMessage(role="user", content=types.TextContent(type="text", text=text))
+            ],
+        )
