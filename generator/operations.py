@@ -410,7 +410,7 @@ class Builder:
         root["additionalProperties"] = False
         if defs:
             root["$defs"] = dict(sorted(defs.items()))
-        return root
+        return schemas.finalize(root)
 
     def _responses(self, tool: Tool, op: JSON, where: str) -> None:
         responses = op.get("responses") or {}
@@ -446,14 +446,14 @@ class Builder:
         if not isinstance(converted, dict):
             converted = {} if converted is True else {"not": {}}
         if converted.get("type") == "object":
-            tool.output_schema = schemas.with_defs(converted, defs)
+            tool.output_schema = schemas.finalize(schemas.with_defs(converted, defs))
         else:
             wrapped: JSON = {
                 "type": "object",
                 "properties": {RESULT_KEY: converted},
                 "required": [RESULT_KEY],
             }
-            tool.output_schema = schemas.with_defs(wrapped, defs)
+            tool.output_schema = schemas.finalize(schemas.with_defs(wrapped, defs))
             tool.output_wrapped = True
 
 

@@ -153,7 +153,7 @@ def render(
 ) -> dict[str, str]:
     """The whole package, formatted, as {relative path: text}."""
     pkg = options.package
-    models_future: Future[str] | None = None
+    models_future: Future[dict[str, str]] | None = None
     pool: ProcessPoolExecutor | None = None
     if options.models:
         pool = ProcessPoolExecutor(max_workers=1)
@@ -195,7 +195,15 @@ def render(
         for source in sorted((TEMPLATES / "runtime").glob("*.py")):
             files[f"{pkg}/runtime/{source.name}"] = source.read_text(encoding="utf-8")
         if models_future is not None:
-            python[f"{pkg}/models.py"] = models_future.result()
+            try:
+                models = models_future.result()
+            except Exception as exc:  # a crash in datamodel-code-generator must not stop generation
+                diagnostics.warning(
+                    "#/components/schemas",
+                    f"models not generated: {type(exc).__name__}: {exc}"[:300],
+                )
+                models = {}
+            files.update({f"{pkg}/{path}": text for path, text in models.items()})
         formatted = formatting.format_many(python)
         files.update(formatted)
     finally:
@@ -219,12 +227,12 @@ def instructions(api: Api) -> str:
     )
 
 
-def _models_job(spec: dict[str, Any], title: str, version: str) -> str:
+def _models_job(spec: dict[str, Any], title: str, version: str) -> dict[str, str]:
     from generator.models import render_models
 
     diagnostics = Diagnostics()
     code = render_models(spec, title, version, diagnostics)
-    return formatting.format_many({"models.py": code}, workers=1)["models.py"]
+    return formatting.format_many(code, workers=1)
 
 
 def _context(api: Api, options: RenderOptions) -> dict[str, Any]:

@@ -13,6 +13,7 @@ One walk does everything a tool schema needs:
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any, Literal
 
@@ -21,6 +22,8 @@ from generator.diagnostics import Diagnostics
 JSON = dict[str, Any]
 Direction = Literal["input", "output"]
 
+ORIGIN = "x-mcp-origin"  # marks an inlined copy of a component until finalize()
+SHARE_MIN_CHARS = 300  # an inlined component this large, met twice in one tool, goes to $defs
 DROPPED = {"example", "examples", "xml", "externalDocs", "title", "$schema", "$id", "$comment"}
 ANNOTATIONS = {
     "description",
@@ -234,7 +237,8 @@ class SchemaWalker:
             walked, sub_defs = self._cache[key]
             for name, value in sub_defs.items():
                 defs.setdefault(name, value)
-            target = walked
+            # remember where an inlined copy came from, for finalize()
+            target = {**walked, ORIGIN: def_name(pointer)} if isinstance(walked, dict) else walked
         if not siblings:
             return target
         nullable = siblings.get("nullable") is True and self.is_30
@@ -313,6 +317,66 @@ def _canonical_type(schema: JSON) -> None:
         if "null" in kind:
             seen.append("null")
         schema["type"] = seen[0] if len(seen) == 1 else seen
+
+
+def finalize(schema: JSON) -> JSON:
+    """Share, then unmark: a component inlined twice or more in one tool schema
+    (and large enough to matter) becomes one ``$defs`` entry; markers go."""
+
+    def canon(node: Any) -> str:
+        return json.dumps(strip(node), sort_keys=True, separators=(",", ":"))
+
+    counts: dict[str, int] = {}
+
+    def count(node: Any) -> None:
+        if isinstance(node, dict):
+            if ORIGIN in node:
+                key = canon(node)
+                counts[key] = counts.get(key, 0) + 1
+                if counts[key] > 1:
+                    return  # its inside is counted once
+            for value in node.values():
+                count(value)
+        elif isinstance(node, list):
+            for value in node:
+                count(value)
+
+    count(schema)
+    shared = {k for k, n in counts.items() if n > 1 and len(k) >= SHARE_MIN_CHARS}
+    defs: JSON = dict(schema.get("$defs") or {})
+    names: dict[str, str] = {}
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            if ORIGIN in node:
+                key = canon(node)
+                if key in shared:
+                    if key not in names:
+                        base = str(node[ORIGIN])
+                        name, n = base, 2
+                        while name in defs:
+                            name, n = f"{base}_{n}", n + 1
+                        names[key] = name
+                        defs[name] = {}
+                        defs[name] = rewrite({k: v for k, v in node.items() if k != ORIGIN})
+                    return {"$ref": f"#/$defs/{names[key]}"}
+            return {k: rewrite(v) for k, v in node.items() if k != ORIGIN and k != "$defs"}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    out = rewrite(schema)
+    if defs:
+        out["$defs"] = {name: rewrite(value) for name, value in sorted(defs.items())}
+    return out
+
+
+def strip(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: strip(v) for k, v in node.items() if k != ORIGIN}
+    if isinstance(node, list):
+        return [strip(v) for v in node]
+    return node
 
 
 def with_defs(schema: JSON, defs: JSON) -> JSON:

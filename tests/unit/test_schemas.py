@@ -1,11 +1,19 @@
 import json
 
 from generator.diagnostics import Diagnostics
-from generator.schemas import SchemaWalker, merge_all_of
+from generator.schemas import SchemaWalker, finalize, merge_all_of, strip
+
+
+class Walker(SchemaWalker):
+    """convert() without the origin markers that finalize() consumes."""
+
+    def convert(self, schema, direction, where):  # type: ignore[no-untyped-def]
+        out, defs = super().convert(schema, direction, where)
+        return strip(out), strip(defs)
 
 
 def walker(components: dict, openapi: str = "3.1.0") -> SchemaWalker:
-    return SchemaWalker({"openapi": openapi, "components": {"schemas": components}}, Diagnostics())
+    return Walker({"openapi": openapi, "components": {"schemas": components}}, Diagnostics())
 
 
 def test_nullable_30_equals_type_list_31() -> None:
@@ -121,7 +129,7 @@ def test_context_noise_dropped_and_read_only_hidden_from_input() -> None:
 
 def test_unresolvable_ref_is_a_warning_not_a_crash() -> None:
     d = Diagnostics()
-    w = SchemaWalker({"openapi": "3.1.0", "components": {"schemas": {}}}, d)
+    w = Walker({"openapi": "3.1.0", "components": {"schemas": {}}}, d)
     out, _ = w.convert({"$ref": "#/components/schemas/Missing"}, "input", "POST /x")
     assert out == {}
     assert d.of_level("warning") and "does not resolve" in d.items[0].message
@@ -143,3 +151,41 @@ def test_merge_all_of_objects() -> None:
         "required": ["a"],
         "description": "both",
     }
+
+
+def test_finalize_shares_a_large_component_met_twice_and_inlines_small_ones() -> None:
+    big = {
+        "type": "object",
+        "properties": {
+            f"field_{i}": {"type": "string", "description": "x" * 20} for i in range(10)
+        },
+    }
+    w = SchemaWalker(
+        {
+            "openapi": "3.1.0",
+            "components": {
+                "schemas": {"Big": big, "Small": {"type": "string", "enum": ["a", "b"]}}
+            },
+        },
+        Diagnostics(),
+    )
+    root, _ = w.convert(
+        {
+            "type": "object",
+            "properties": {
+                "a": {"$ref": "#/components/schemas/Big"},
+                "b": {"type": "array", "items": {"$ref": "#/components/schemas/Big"}},
+                "c": {"$ref": "#/components/schemas/Small"},
+                "d": {"$ref": "#/components/schemas/Small"},
+            },
+        },
+        "input",
+        "t",
+    )
+    out = finalize(root)
+    assert out["properties"]["a"] == {"$ref": "#/$defs/Big"} and out["properties"]["b"][
+        "items"
+    ] == {"$ref": "#/$defs/Big"}
+    assert out["$defs"]["Big"] == big
+    assert out["properties"]["c"] == {"type": "string", "enum": ["a", "b"]}
+    assert "x-mcp-origin" not in str(out)
