@@ -40,6 +40,7 @@ class Body:
     required: bool
     arg: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
+    files: tuple[str, ...] = ()  # arguments that carry a file (multipart parts, raw bodies)
 
 
 @dataclass(frozen=True)

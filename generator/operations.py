@@ -14,6 +14,7 @@ from generator.ir import JSON, Api, Body, Param, Tool, Webhook
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IGNORED_HEADERS = {"authorization", "content-type", "accept"}
+HEADER_VALUE = "^[\\x20-\\x7E]*$"
 BODILESS_SCHEMA: JSON = {
     "type": "object",
     "properties": {
@@ -24,6 +25,24 @@ BODILESS_SCHEMA: JSON = {
     "required": ["ok", "status"],
 }
 RESULT_KEY = "result"
+BODY_PREFERENCE = (
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+    "application/octet-stream",
+)
+FILE_SCHEMA: JSON = {
+    "type": "object",
+    "description": "A file: its bytes as base64, or a path under a folder the operator allows (--allow-file-dir).",
+    "properties": {
+        "content_base64": {"type": "string"},
+        "path": {"type": "string"},
+        "filename": {"type": "string"},
+        "content_type": {"type": "string"},
+    },
+    "minProperties": 1,
+    "additionalProperties": False,
+}
 
 
 WINDOW_SCHEMA: JSON = {
@@ -63,14 +82,42 @@ def base_url(spec: JSON) -> str:
 
 
 def auth_scheme(spec: JSON) -> JSON:
-    """The first security scheme of the global requirement (what the server sends)."""
+    """The security scheme the server sends: the global requirement's first
+    scheme, else the one operations require most often, else the first declared.
+    OAuth2 keeps its client-credentials token URL and scopes."""
     schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    chosen: str | None = None
     for requirement in spec.get("security") or []:
         for name in requirement or {}:
-            scheme = schemes.get(name)
-            if isinstance(scheme, dict):
-                return {k: v for k, v in scheme.items() if k in ("type", "scheme", "in", "name")}
-    return {}
+            if name in schemes:
+                chosen = chosen or name
+    if chosen is None:
+        counts: dict[str, int] = {}
+        for item in (spec.get("paths") or {}).values():
+            for op in (item or {}).values() if isinstance(item, dict) else []:
+                if isinstance(op, dict):
+                    for requirement in op.get("security") or []:
+                        for name in requirement or {}:
+                            if name in schemes:
+                                counts[name] = counts.get(name, 0) + 1
+                                break  # alternatives: count the first one offered
+        if counts:
+            chosen = max(counts, key=lambda n: (counts[n], -list(schemes).index(n)))
+    if chosen is None and schemes and (spec.get("security") is None):
+        chosen = next(iter(schemes))
+    if chosen is None:
+        return {}
+    scheme = schemes[chosen]
+    out = {k: v for k, v in scheme.items() if k in ("type", "scheme", "in", "name")}
+    flows = scheme.get("flows") if isinstance(scheme.get("flows"), dict) else {}
+    client = (
+        flows.get("clientCredentials") if isinstance(flows.get("clientCredentials"), dict) else None
+    )
+    if client:
+        out["tokenUrl"] = str(client.get("tokenUrl", ""))
+        out["scopes"] = sorted(str(s) for s in (client.get("scopes") or {}))
+    out["id"] = chosen
+    return out
 
 
 class Builder:
@@ -320,6 +367,15 @@ class Builder:
                     and converted.get("type") == "string"
                 ):
                     converted.setdefault("minLength", 1)
+                required = location == "path" or param.get("required") is True
+                if location == "query" and converted.get("type") == "array":
+                    if required:
+                        converted.setdefault("minItems", 1)  # an empty array sends no value at all
+                    items = converted.get("items")
+                    if not empty_ok and isinstance(items, dict) and items.get("type") == "string":
+                        converted["items"] = {"minLength": 1, **items}
+                if location == "header" and converted.get("type") == "string":
+                    converted.setdefault("pattern", HEADER_VALUE)  # HTTP header values are ASCII
             arg = naming.arg_name(wire)
             if arg in taken:
                 arg = naming.arg_name(f"{wire}_{location}")
@@ -350,34 +406,39 @@ class Builder:
         content = request["content"]
         chosen = next((ct for ct in content if _is_json(ct)), None)
         if chosen is None:
-            for ct in ("application/x-www-form-urlencoded", "text/plain"):
-                if ct in content:
-                    chosen = ct
-                    break
+            chosen = next((ct for ct in BODY_PREFERENCE if ct in content), None)
         if chosen is None:
             chosen = next(iter(content))
-            self.diagnostics.warning(where, f"request body {chosen!r} is sent as given (a string)")
+            self.diagnostics.warning(where, f"request body {chosen!r} is sent as the text given")
+        base = chosen.split(";")[0].strip().lower()
+        required = request.get("required") is True
+        if base == "application/octet-stream" or base.startswith(("image/", "audio/", "video/")):
+            return (
+                {"body": FILE_SCHEMA},
+                ["body"] if required else [],
+                Body(chosen, "wrapped", required, "body", files=("body",)),
+            )
         raw_schema = (content.get(chosen) or {}).get("schema", {})
         converted, defs = self.walker.convert(raw_schema, "input", where)
-        required = request.get("required") is True
         flat = schemas.merge_all_of(converted) if isinstance(converted, dict) else converted
         if (
             not defs
             and schemas.is_plain_object(flat)
             and all(naming.ARG_NAME.match(k) for k in flat["properties"])
         ):
-            fields = tuple((k, k) for k in flat["properties"])
-            body_required = (
-                list(flat.get("required", [])) if required or flat.get("required") else []
-            )
-            if not required and body_required:
-                # an optional body with required fields: the fields are required
-                # only when a body is sent; we always send one, so keep them required
-                pass
-            return (
-                dict(flat["properties"]),
-                body_required,
-                Body(chosen, "flat", required, None, fields),
+            properties = dict(flat["properties"])
+            files: tuple[str, ...] = ()
+            if base == "multipart/form-data":
+                files = tuple(k for k, v in properties.items() if _is_file(v))
+                properties.update({k: {**FILE_SCHEMA, **_doc(properties[k])} for k in files})
+            fields = tuple((k, k) for k in properties)
+            # an optional body with required fields: we always send a body, so the
+            # fields stay required
+            body_required = list(flat.get("required", []))
+            return properties, body_required, Body(chosen, "flat", required, None, fields, files)
+        if base == "multipart/form-data":
+            self.diagnostics.warning(
+                where, "multipart body is not an object of fields; sent as JSON text"
             )
         schema = schemas.with_defs(converted, defs) if isinstance(converted, dict) else converted
         return (
@@ -455,6 +516,24 @@ class Builder:
             }
             tool.output_schema = schemas.finalize(schemas.with_defs(wrapped, defs))
             tool.output_wrapped = True
+
+
+def _is_file(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    if (
+        schema.get("format") == "binary"
+        or "contentMediaType" in schema
+        or "contentEncoding" in schema
+    ):
+        return True
+    items = schema.get("items")
+    return schema.get("type") == "array" and _is_file(items)
+
+
+def _doc(schema: Any) -> JSON:
+    text = schema.get("description") if isinstance(schema, dict) else None
+    return {"description": f"{text} ({FILE_SCHEMA['description']})"} if text else {}
 
 
 def _is_json(content_type: str) -> bool:

@@ -74,22 +74,29 @@ def dist_version(version: str) -> str:
     return "0.0.0"
 
 
-def auth_view(api: Api) -> dict[str, str]:
+def auth_view(api: Api) -> dict[str, Any]:
+    """How the server authenticates upstream, and the doc line that says so."""
     scheme = api.auth
     kind = str(scheme.get("type", "")).lower()
+    view: dict[str, Any] = {"kind": "none", "name": "", "token_url": "", "scopes": []}
     if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-        return {"kind": "basic", "name": "Authorization"}
-    if kind == "apikey":
+        view.update(kind="basic", name="Authorization")
+    elif kind == "apikey":
         where = str(scheme.get("in", "header"))
-        return {
-            "kind": where if where in ("query", "cookie") else "header",
-            "name": str(scheme.get("name", "X-API-Key")),
-        }
-    if kind in ("http", "oauth2", "openidconnect"):
-        return {"kind": "bearer", "name": "Authorization"}
-    return (
-        {"kind": "none", "name": ""} if not scheme else {"kind": "bearer", "name": "Authorization"}
-    )
+        view.update(
+            kind=where if where in ("query", "cookie") else "header",
+            name=str(scheme.get("name", "X-API-Key")),
+        )
+    elif kind == "oauth2" and scheme.get("tokenUrl"):
+        view.update(
+            kind="oauth2",
+            name="Authorization",
+            token_url=str(scheme["tokenUrl"]),
+            scopes=list(scheme.get("scopes", [])),
+        )
+    elif kind in ("http", "oauth2", "openidconnect"):
+        view.update(kind="bearer", name="Authorization")
+    return view
 
 
 def _hints(tool: Tool) -> str:
@@ -248,7 +255,8 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
     auth = auth_view(api)
     auth_doc = {
         "bearer": "`Authorization: Bearer <key>`",
-        "basic": "HTTP basic auth (`user:password`)",
+        "oauth2": f"an OAuth2 bearer token: the key itself, or one fetched with {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET",
+        "basic": "HTTP basic auth (the key is `user:password`)",
         "header": f"the `{auth['name']}` header",
         "query": f"the `{auth['name']}` query parameter",
         "cookie": f"the `{auth['name']}` cookie",

@@ -24,7 +24,10 @@ PACKAGE = PackageInfo(
     option_env_prefix="ARTIE_MCP_",
     command="artie-mcp",
     module="artie_mcp",
-    auth=Auth(kind="bearer", name="Authorization"),
+    auth=Auth(
+        kind="bearer",
+        name="Authorization",
+    ),
     spec_version=SPEC_VERSION,
     instructions="Tools for the Artie API (v1.0.76), generated from its OpenAPI spec. External API endpoints for Artie Each tool's description names the scope it requires; a 403 usually means the API key lacks it.",
 )

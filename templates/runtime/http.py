@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -63,7 +63,9 @@ def _safe_header(name: str, value: str) -> str:
     return value
 
 
-def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
+def build_request(
+    op: Operation, arguments: Mapping[str, Any], file_dirs: Sequence[str] = ()
+) -> Request:
     path = op.path
     query: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
@@ -78,12 +80,15 @@ def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
             if value is None:
                 continue
             if isinstance(value, list):
-                if param.explode is False:
-                    query.append((param.wire, ",".join(_scalar(v) for v in value)))
+                if param.explode is False or param.style in ("spaceDelimited", "pipeDelimited"):
+                    sep = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(param.style or "", ",")
+                    query.append((param.wire, sep.join(_scalar(v) for v in value)))
                 else:
                     query.extend((param.wire, _scalar(v)) for v in value)
             elif isinstance(value, dict) and param.style == "deepObject":
                 query.extend((f"{param.wire}[{k}]", _scalar(v)) for k, v in value.items())
+            elif isinstance(value, dict) and param.explode is not False:
+                query.extend((k, _scalar(v)) for k, v in value.items())
             else:
                 query.append((param.wire, _scalar(value)))
         elif param.location == "header":
@@ -94,28 +99,118 @@ def build_request(op: Operation, arguments: Mapping[str, Any]) -> Request:
         headers["Cookie"] = "; ".join(cookies)
     request = Request(op.method, path, query, headers)
     body = op.body
-    if body is not None:
-        payload: Any = None
-        if body.mode == "wrapped":
-            if body.arg in arguments:
-                payload = arguments[body.arg]
-                request.content = _encode(body.content_type, payload)
-        else:
-            present = {prop: arguments[arg] for arg, prop in body.fields if arg in arguments}
-            if present or op.method in ("POST", "PUT", "PATCH"):
-                request.content = _encode(body.content_type, present)
-        if request.content is not None:
-            request.headers["Content-Type"] = body.content_type
+    if body is None:
+        return request
+    if body.mode == "wrapped":
+        if body.arg not in arguments:
+            return request
+        if body.arg in body.files:
+            name, data, ctype = read_file(arguments[body.arg], file_dirs, body.arg)
+            request.content = data
+            request.headers["Content-Type"] = ctype or body.content_type
+            return request
+        payload: Any = arguments[body.arg]
+    else:
+        payload = {prop: arguments[arg] for arg, prop in body.fields if arg in arguments}
+        if not payload and op.method not in ("POST", "PUT", "PATCH"):
+            return request
+    base = body.content_type.split(";")[0].strip().lower()
+    if base == "multipart/form-data" and isinstance(payload, dict):
+        request.content, request.headers["Content-Type"] = _multipart(
+            payload, body.files, file_dirs
+        )
+    else:
+        request.content = _encode(body.content_type, payload)
+        request.headers["Content-Type"] = body.content_type
     return request
+
+
+def read_file(spec: Any, file_dirs: Sequence[str], where: str) -> tuple[str, bytes, str | None]:
+    """(filename, bytes, content type) of a file argument."""
+    import base64
+    import binascii
+    import os
+
+    if not isinstance(spec, dict):
+        raise ToolError(
+            "invalid_arguments", f"{where}: a file is an object with content_base64 or path"
+        )
+    filename = str(spec.get("filename") or "")
+    ctype = spec.get("content_type")
+    if "content_base64" in spec:
+        try:
+            return (
+                filename or "file",
+                base64.b64decode(str(spec["content_base64"]), validate=True),
+                ctype,
+            )
+        except (binascii.Error, ValueError):
+            raise ToolError(
+                "invalid_arguments", f"{where}: content_base64 is not valid base64"
+            ) from None
+    raw = str(spec.get("path") or "")
+    if not file_dirs:
+        raise ToolError(
+            "not_allowed",
+            f"{where}: reading local files is off; the operator can allow a folder with --allow-file-dir",
+        )
+    real = os.path.realpath(raw)
+    allowed = [os.path.realpath(d) for d in file_dirs]
+    if not any(real == d or real.startswith(d.rstrip(os.sep) + os.sep) for d in allowed):
+        raise ToolError(
+            "not_allowed", f"{where}: {raw!r} is outside the folders the operator allows"
+        )
+    try:
+        with open(real, "rb") as handle:
+            return filename or os.path.basename(real), handle.read(), ctype
+    except OSError as exc:
+        raise ToolError(
+            "invalid_arguments", f"{where}: cannot read {raw!r}: {exc.strerror}"
+        ) from None
+
+
+def _multipart(
+    payload: Mapping[str, Any], files: Sequence[str], file_dirs: Sequence[str]
+) -> tuple[bytes, str]:
+    import httpx
+
+    data: list[tuple[str, str]] = []
+    parts: list[tuple[str, tuple[str, bytes, str]]] = []
+    for key, value in payload.items():
+        if key in files:
+            for item in value if isinstance(value, list) else [value]:
+                name, content, ctype = read_file(item, file_dirs, key)
+                parts.append((key, (name, content, ctype or "application/octet-stream")))
+        elif isinstance(value, list):
+            data.extend((key, _scalar(v)) for v in value)
+        else:
+            data.append((key, _scalar(value)))
+    encoded = httpx.Request(
+        "POST", "http://multipart.invalid/", data=dict(_group(data)), files=parts or None
+    )
+    return encoded.read(), encoded.headers["content-type"]
+
+
+def _group(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    out: dict[str, str | list[str]] = {}
+    for key, value in pairs:
+        if key in out:
+            existing = out[key]
+            out[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            out[key] = value
+    return out
 
 
 def _encode(content_type: str, payload: Any) -> bytes:
     base = content_type.split(";")[0].strip().lower()
     if base == "application/x-www-form-urlencoded" and isinstance(payload, dict):
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, value in payload.items():
             if isinstance(value, list):
                 pairs.extend((key, _scalar(v)) for v in value)
+            elif isinstance(value, dict):  # deepObject: key[sub]=value
+                pairs.extend((f"{key}[{k}]", _scalar(v)) for k, v in value.items())
             else:
                 pairs.append((key, _scalar(value)))
         return urlencode(pairs).encode()
@@ -126,13 +221,15 @@ def _encode(content_type: str, payload: Any) -> bytes:
 
 def auth_headers(auth: Auth, key: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Headers and query pairs that carry the API key."""
+    if auth.kind == "none" or not key:
+        return {}, []
     key = _safe_header("api key", key)
-    if auth.kind == "bearer":
+    if auth.kind in ("bearer", "oauth2"):
         return {"Authorization": f"Bearer {key}"}, []
     if auth.kind == "basic":
         import base64
 
-        token = key if ":" not in key else base64.b64encode(key.encode()).decode()
+        token = base64.b64encode(key.encode()).decode() if ":" in key else key
         return {"Authorization": f"Basic {token}"}, []
     if auth.kind == "header":
         return {auth.name: key}, []

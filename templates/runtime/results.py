@@ -49,6 +49,40 @@ def success_payload(op: Operation, status: int, content: bytes, content_type: st
     return data
 
 
+TEXTUAL = ("text/", "json", "xml", "yaml", "javascript", "x-www-form-urlencoded", "csv")
+
+
+def non_json_result(content: bytes, content_type: str, max_chars: int) -> types.CallToolResult:
+    """Text as text (cut with a marker); binary as a summary, never raw bytes in
+    the context, plus the bytes as an embedded resource when they are small."""
+    import base64
+    import hashlib
+
+    kind = content_type.split(";")[0].strip().lower() or "application/octet-stream"
+    if any(t in kind for t in TEXTUAL):
+        text = content.decode("utf-8", errors="replace")
+        if len(text) > max_chars:
+            text = text[:max_chars] + f"\n…[truncated {len(text) - max_chars} more characters]"
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=text)], is_error=False
+        )
+    summary = {
+        "binary": True,
+        "content_type": kind,
+        "bytes": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+    blocks: list[Any] = [types.TextContent(type="text", text=_text(summary))]
+    if len(content) * 4 // 3 <= max_chars:
+        blob = types.BlobResourceContents(
+            uri=f"data:sha256,{summary['sha256']}",
+            mime_type=kind,
+            blob=base64.b64encode(content).decode(),
+        )
+        blocks.append(types.EmbeddedResource(type="resource", resource=blob))
+    return types.CallToolResult(content=blocks, is_error=False)
+
+
 def success_result(structured: Any, text: str | None = None) -> types.CallToolResult:
     return types.CallToolResult(
         content=[

@@ -19,16 +19,18 @@ import mcp.types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from . import confirm, http
+from . import compact, confirm, http
 from .access import Audit, select
 from .compat import gemini_schema
 from .errors import ToolError, from_response, request_id, upstream_body
+from .oauth import TokenSource
 from .operation import Operation, PackageInfo
 from .prompts import Prompts
 from .results import (
     REDACTED,
     error_result,
     item_schema,
+    non_json_result,
     project,
     redact,
     size,
@@ -77,6 +79,17 @@ class ToolServer:
             transport=transport,
             user_agent=f"{package.command}/{package.version}",
         )
+        self.tokens: TokenSource | None = None
+        auth = package.auth
+        if (
+            auth.kind == "oauth2"
+            and auth.token_url
+            and settings.client_id
+            and settings.client_secret
+        ):
+            self.tokens = TokenSource(
+                auth.token_url, settings.client_id, settings.client_secret, auth.scopes
+            )
         self.arguments = ArgumentValidator()
         self.outputs = ArgumentValidator()
         self._tools: list[types.Tool] | None = None
@@ -104,7 +117,10 @@ class ToolServer:
 
     def tools(self) -> list[types.Tool]:
         if self._tools is None:
-            self._tools = [self._tool(op) for op in self.operations.values()]
+            if self.settings.compact:
+                self._tools = compact.tools(len(self.operations))
+            else:
+                self._tools = [self._tool(op) for op in self.operations.values()]
         return self._tools
 
     def _tool(self, op: Operation) -> types.Tool:
@@ -144,6 +160,19 @@ class ToolServer:
         if header and ctx.request is not None:
             api_key = getattr(ctx.request, "headers", {}).get(header) or None
         arguments = params.arguments or {}
+        if self.settings.compact and params.name in compact.NAMES:
+            if params.name != compact.CALL:
+                return self._meta(params.name, arguments)
+            target = str(arguments.get("name", ""))
+            inner = arguments.get("arguments") or {}
+            if not isinstance(inner, dict):
+                return error_result(ToolError("invalid_arguments", "arguments must be an object"))
+            if target not in self.operations:
+                return error_result(
+                    ToolError("not_allowed", f"no operation {target!r}: use {compact.SEARCH}")
+                )
+            params = params.model_copy(update={"name": target, "arguments": inner})
+            arguments = inner
         op = self.operations.get(params.name)
         if op is not None and op.annotations.destructive and self.settings.confirms(op.name):
             if not self.arguments.problems(op.name, self.schemas.input(op.name), arguments):
@@ -151,6 +180,24 @@ class ToolServer:
                 if gate is not None:
                     return gate
         return await self.call(params.name, arguments, api_key=api_key)
+
+    def _meta(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        """search_operations and describe_operation (compact mode)."""
+        if name == compact.SEARCH:
+            limit = arguments.get("limit", 10)
+            limit = limit if isinstance(limit, int) and 1 <= limit <= 50 else 10
+            return success_result(
+                compact.search(self.operations.values(), str(arguments.get("query", "")), limit)
+            )
+        op = self.operations.get(str(arguments.get("name", "")))
+        if op is None:
+            return error_result(
+                ToolError(
+                    "not_allowed", f"no operation {arguments.get('name')!r}: use {compact.SEARCH}"
+                )
+            )
+        tool = self._tool(op).model_dump(by_alias=True, exclude_none=True, mode="json")
+        return success_result(tool)
 
     async def _confirm(
         self,
@@ -271,7 +318,8 @@ class ToolServer:
             )
 
     def _secrets(self) -> list[str]:
-        return [s for s in (self.settings.api_key, *self.settings.tokens) if s]
+        s = self.settings
+        return [x for x in (s.api_key, s.client_secret, *s.tokens) if x]
 
     async def _call(
         self, op: Operation, arguments: dict[str, Any], api_key: str | None, outcome: dict[str, Any]
@@ -290,9 +338,14 @@ class ToolServer:
             if name and name in arguments
         }
         call_args = {k: v for k, v in arguments.items() if k not in controls}
-        request = http.build_request(op, call_args)
-        if not api_key:
+        request = http.build_request(op, call_args, self.settings.allow_file_dir)
+        if not api_key and self.tokens is not None:
+            api_key = await self.tokens.token(self.upstream.client())
+        if not api_key and self.package.auth.kind != "none":
             where = f"set {self.package.api_key_env} in the server's environment"
+            if self.package.auth.kind == "oauth2":
+                base = self.package.api_key_env.removesuffix("_API_KEY")
+                where += f" (a bearer token), or {base}_CLIENT_ID and {base}_CLIENT_SECRET"
             if self.settings.upstream_key_from_header:
                 where = f"send it in the {self.settings.upstream_key_from_header} header"
             raise ToolError("config", f"no API key: {where}")
@@ -308,8 +361,10 @@ class ToolServer:
         outcome.update(status=response.status_code, request_id=request_id(response.headers))
         return self._shape(op, response, controls)
 
-    async def _send(self, op: Operation, request: http.Request, api_key: str) -> httpx.Response:
-        headers, query = http.auth_headers(self.package.auth, api_key)
+    async def _send(
+        self, op: Operation, request: http.Request, api_key: str | None
+    ) -> httpx.Response:
+        headers, query = http.auth_headers(self.package.auth, api_key or "")
         policy = None
         if self.settings.retry == "safe" and retryable(op.retry):
             policy = RetryPolicy(self.settings.retry_attempts, self.settings.retry_max_seconds)
@@ -374,7 +429,7 @@ class ToolServer:
         content_type = response.headers.get("content-type", "")
         structured = success_payload(op, response.status_code, response.content, content_type)
         if structured is None:
-            return success_result(None, response.text[: self.settings.max_result_chars])
+            return non_json_result(response.content, content_type, self.settings.max_result_chars)
         output_schema = self.schemas.output(op.name)
         if output_schema is not None:
             problems = self.outputs.problems(op.name, output_schema, structured)
@@ -422,7 +477,7 @@ class ToolServer:
         return success_result(structured)
 
     async def _chunked(
-        self, op: Operation, arguments: dict[str, Any], limit: int, api_key: str
+        self, op: Operation, arguments: dict[str, Any], limit: int, api_key: str | None
     ) -> types.CallToolResult:
         """Split the chunkable array into requests under the limit; send them in
         order; stop at the first failure and say exactly what was accepted."""

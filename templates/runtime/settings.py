@@ -90,6 +90,14 @@ OPTIONS = (
         "time",
         "refuse every call after this instant (RFC 3339, e.g. 2026-12-31T23:59:59Z)",
     ),
+    Option(
+        "allow_file_dir", "list", "folders whose files tools may upload (multipart and raw bodies)"
+    ),
+    Option(
+        "compact",
+        "bool",
+        "list three meta-tools (search, describe, call) instead of every tool: for large APIs",
+    ),
     Option("audit_log", "str", "append one JSON line per tool call to this file (default: stderr)"),
     Option("connect_timeout", "float", "seconds to connect upstream (default 10)"),
     Option("read_timeout", "float", "seconds to wait for upstream (default 60)"),
@@ -120,6 +128,8 @@ OPTIONS = (
 @dataclass
 class Settings:
     api_key: str | None = None
+    client_id: str | None = None  # OAuth2 client credentials, when the API uses them
+    client_secret: str | None = None
     base_url: str = ""
     transport: str = "stdio"
     host: str = "127.0.0.1"
@@ -141,6 +151,8 @@ class Settings:
     allow_unconfirmed: list[str] = field(default_factory=list)
     include_excluded: bool = False
     expires_at: dt.datetime | None = None
+    allow_file_dir: list[str] = field(default_factory=list)
+    compact: bool = False
     audit_log: str | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -179,9 +191,12 @@ class Settings:
         )
         settings.apply({k: v for k, v in (flags or {}).items() if v is not None}, "flags")
         settings.api_key = env.get(package.api_key_env) or None
-        base = (flags or {}).get("base_url") or env.get(package.base_url_env)
-        if base:
-            settings.base_url = str(base)
+        base = package.api_key_env.removesuffix("_API_KEY")
+        settings.client_id = env.get(base + "_CLIENT_ID") or None
+        settings.client_secret = env.get(base + "_CLIENT_SECRET") or None
+        url = (flags or {}).get("base_url") or env.get(package.base_url_env)
+        if url:
+            settings.base_url = str(url)
         settings.base_url = settings.base_url.rstrip("/")
         if settings.tokens_file:
             settings.tokens += read_tokens(settings.tokens_file)

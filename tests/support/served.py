@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ def tool_server(app: Any, http_transport: Any = None, **settings: Any) -> Any:
     schemas_mod = importlib.import_module(f"{package}.runtime.schemas")
     settings_mod = importlib.import_module(f"{package}.runtime.settings")
     cfg = settings_mod.Settings.from_env(app.PACKAGE, {})
+    cfg.audit_log = os.devnull  # tests that read the audit log set their own
     for key, value in settings.items():
         assert hasattr(cfg, key), key
         setattr(cfg, key, value)

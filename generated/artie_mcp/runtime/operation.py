@@ -29,6 +29,9 @@ class Body:
     mode: Literal["flat", "wrapped"]
     arg: str | None = None
     fields: tuple[tuple[str, str], ...] = ()  # (argument, body property)
+    files: tuple[
+        str, ...
+    ] = ()  # arguments that carry a file: {content_base64 | path, filename, content_type}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +80,10 @@ class Operation:
 class Auth:
     """How the upstream API key is sent (from the spec's security scheme)."""
 
-    kind: Literal["bearer", "basic", "header", "query", "cookie", "none"] = "bearer"
+    kind: Literal["bearer", "oauth2", "basic", "header", "query", "cookie", "none"] = "bearer"
     name: str = "Authorization"
+    token_url: str = ""  # oauth2: the client-credentials token endpoint
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

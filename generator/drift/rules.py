@@ -1,4 +1,4 @@
-"""Drift rules: what a change to one tool's schema or metadata means for its callers.
+"""Drift rules: what a change to one tool's schemas means for its callers.
 
 Tool schemas are already self-contained and normalised (``schemas.SchemaWalker``):
 refs inlined, cycles in ``$defs``, 3.0 ``nullable`` rewritten as 3.1 type lists.
@@ -354,9 +354,9 @@ class SchemaDiff:
             if in_a and not in_b:
                 kind = "required" if name in ra else "optional"
                 if self.direction == "input":
-                    self.add(
-                        "warn", f"{s}-removed", child, f"{w} removed (calls that send it fail)"
-                    )
+                    closed = b.get("additionalProperties") is False
+                    note = " (calls that still send it are rejected)" if closed else ""
+                    self.add("warn", f"{s}-removed", child, f"{w} removed{note}")
                 else:
                     impact = "break" if name in ra else "warn"
                     rule = f"{self.side}-{kind}-property-removed"

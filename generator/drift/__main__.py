@@ -1,0 +1,5 @@
+import sys
+
+from generator.drift import main
+
+sys.exit(main())
