@@ -66,7 +66,7 @@ def _key(key: Any) -> str:
     return str(key)
 
 
-def parse_spec(data: bytes, name: str) -> dict[str, Any]:
+def parse_spec(data: bytes, name: str, require_openapi: bool = True) -> dict[str, Any]:
     """Parse JSON or YAML bytes into a dict with string keys."""
     try:
         text = data.decode("utf-8-sig")
@@ -94,7 +94,7 @@ def parse_spec(data: bytes, name: str) -> dict[str, Any]:
         doc = _plain(doc)
     if not isinstance(doc, dict):
         raise GeneratorError(f"{name} is not an OpenAPI document (top level is not a mapping)")
-    if "openapi" not in doc:
+    if require_openapi and "openapi" not in doc:
         hint = " (Swagger 2.0 is not supported)" if "swagger" in doc else ""
         raise GeneratorError(f"{name} has no 'openapi' version field{hint}")
     return doc
@@ -174,8 +174,10 @@ class LoadedSpec:
 
 
 def load(source: str, validate: bool = True) -> LoadedSpec:
+    from generator.bundle import bundle
+
     raw = read_source(source)
-    doc = parse_spec(raw, source)
+    doc = bundle(parse_spec(raw, source), source)
     if validate:
         problems = validate_spec(doc)
         if problems:

@@ -14,7 +14,8 @@ from generator.ir import JSON, Api, Body, Param, Tool, Webhook
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IGNORED_HEADERS = {"authorization", "content-type", "accept"}
-HEADER_VALUE = "^[\\x20-\\x7E]*$"
+# printable ASCII without leading or trailing blanks (RFC 9110 field values)
+HEADER_VALUE = "^(?:[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?)?$"
 BODILESS_SCHEMA: JSON = {
     "type": "object",
     "properties": {

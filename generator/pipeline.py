@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from generator import load as loading
 from generator import operations
+from generator.bundle import bundle
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api
 from generator.render import RenderOptions, render
@@ -54,7 +55,9 @@ def build(
 ) -> Result:
     stages = Stages(progress)
     raw = stages.run("load", lambda: loading.read_source(source))
-    spec: dict[str, Any] = stages.run("parse", lambda: loading.parse_spec(raw, source))
+    spec: dict[str, Any] = stages.run(
+        "parse", lambda: bundle(loading.parse_spec(raw, source), source)
+    )
     if validate:
         problems = stages.run("validate", lambda: loading.validate_spec(spec))
         if problems:

@@ -38,12 +38,41 @@ def sendable(schema: dict[str, Any], op: Any = None) -> dict[str, Any]:
     Form bodies: Prism reads a form field sent once as a string, never as an
     array of one, so arrays there are drawn with two items or more.
     """
-    props = {k: v for k, v in schema["properties"].items() if not k.startswith(("result_", "mcp_result_"))}
+    props = {
+        k: v
+        for k, v in schema["properties"].items()
+        if not k.startswith(("result_", "mcp_result_"))
+    }
     form = op is not None and op.body is not None and "form" in op.body.content_type
     if form:
         fields = {arg for arg, _ in op.body.fields}
-        props = {k: ({**v, "minItems": max(2, v.get("minItems", 0))} if k in fields and v.get("type") == "array" else v) for k, v in props.items()}
-    return {**schema, "properties": props}
+        props = {
+            k: (
+                {**v, "minItems": max(2, v.get("minItems", 0))}
+                if k in fields and v.get("type") == "array"
+                else v
+            )
+            for k, v in props.items()
+        }
+    return bound_ints({**schema, "properties": props})
+
+
+# int64 is cut to JavaScript's safe integers: Prism cannot hold larger ones exactly
+INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**53) + 1, 2**53 - 1)}
+
+
+def bound_ints(node: Any) -> Any:
+    """hypothesis-jsonschema ignores int32/int64 formats; give it their ranges."""
+    if isinstance(node, list):
+        return [bound_ints(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: bound_ints(v) for k, v in node.items()}
+    low, high = INT_RANGES.get(str(node.get("format")), (None, None))
+    if low is not None:
+        out["minimum"] = max(low, node.get("minimum", low))
+        out["maximum"] = min(high, node.get("maximum", high))
+    return out
 
 
 async def run_calls(server: Any, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:

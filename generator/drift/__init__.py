@@ -18,6 +18,7 @@ Exit codes: 1 when a change at or above ``--fail-on`` is found, 0 otherwise,
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from generator import load, operations
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.drift import fastyaml
-from generator.drift.report import Report, Row
+from generator.drift.report import PLURAL, Report, Row
 from generator.drift.rules import SEVERITIES, Change
 from generator.drift.tools import compare_tools, compare_webhooks
 from generator.ir import Api
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     counts = report.summary()
-    found = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
+    found = ", ".join(f"{counts[s]} {PLURAL[s]}" for s in SEVERITIES)
     print(f"drift {report.base['version']} -> {report.head['version']}: {found}", file=sys.stderr)
     return 1 if report.fails(args.fail_on) else 0
 
@@ -126,10 +127,16 @@ def _side(source: str, api: Api) -> dict[str, Any]:
 
 
 def compare(base_source: str, head_source: str) -> Report:
-    base_spec, base = build(base_source)
-    head_spec, head = build(head_source)
-    report = Report(_side(base_source, base), _side(head_source, head))
-    compare_tools(report, base, head)
-    compare_webhooks(report, base_spec, head_spec, base, head)
+    collecting = gc.isenabled()
+    gc.disable()  # two big acyclic trees: the cycle collector only slows their building (~25%)
+    try:
+        base_spec, base = build(base_source)
+        head_spec, head = build(head_source)
+        report = Report(_side(base_source, base), _side(head_source, head))
+        compare_tools(report, base, head)
+        compare_webhooks(report, base_spec, head_spec, base, head)
+    finally:
+        if collecting:
+            gc.enable()
     report.sort()
     return report

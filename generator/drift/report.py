@@ -49,7 +49,7 @@ class Report:
         )
 
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(SEVERITIES, 0)
+        counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         for row in self.rows:
             counts[row.change.severity] += 1
         return counts

@@ -15,6 +15,7 @@ one exists.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -151,14 +152,14 @@ class SchemaDiff:
         self,
         direction: Literal["input", "output"],
         side: str,
-        params: dict[str, str] | None = None,  # argument -> HTTP location
+        params: Mapping[str, str] | None = None,  # argument -> HTTP location
         body_arg: str | None = None,  # the argument holding a wrapped body
         result_key: str | None = None,  # the output is wrapped as {"result": ...}
         generated: frozenset[str] = frozenset(),  # arguments the generator adds
     ) -> None:
         self.direction = direction
         self.side = side
-        self.params = params or {}
+        self.params: Mapping[str, str] = params or {}
         self.body_arg = body_arg
         self.result_key = result_key
         self.generated = generated
@@ -191,7 +192,7 @@ class SchemaDiff:
     def label(self, ptr: str) -> str:
         top = self._top(ptr)
         note = " (added by the generator)" if top in self.generated else ""
-        if self.side == "request" and top in self.params:
+        if self.side == "request" and top is not None and top in self.params:
             return f"{self.params[top]} parameter `{top}`{note}"
         parts, out, i = [unesc(p) for p in ptr.split("/")[1:]], "", 0
         while i < len(parts):

@@ -95,9 +95,16 @@ def meta_changes(base: Tool, head: Tool) -> list[Change]:
         out.append(Change(severity, rule, "meta", location, message))
 
     if base.name != head.name:
-        how = f"operationId {base.operation_id!r} -> {head.operation_id!r}"
-        message = f"renamed from `{base.name}` to `{head.name}` ({how}): saved calls, "
-        message += "allow-lists and prompts naming the old tool stop working"
+        if base.operation_id == head.operation_id:
+            how = "same operationId, named differently"
+        elif base.operation_id is None:
+            how = "operationId added"
+        elif head.operation_id is None:
+            how = f"operationId {base.operation_id!r} removed: named after the route"
+        else:
+            how = f"operationId was {base.operation_id!r}"
+        message = f"renamed from `{base.name}` ({how}): saved calls, allow-lists and prompts "
+        message += f"naming `{base.name}` stop working"
         add("breaking" if _exposed(base) else "warning", "tool-renamed", "/name", message)
     if _exposed(base) and not _exposed(head):
         why = f": {head.policy.exclusion_reason}" if head.policy.exclusion_reason else ""
@@ -105,8 +112,8 @@ def meta_changes(base: Tool, head: Tool) -> list[Change]:
         add("breaking", "tool-exposure-changed", POLICY + "exposure", message)
     elif _exposed(head) and not _exposed(base):
         add("info", "tool-exposure-changed", POLICY + "exposure", "now exposed (was excluded)")
-    if base.path != head.path:
-        add("info", "tool-route-changed", "/path", f"path {base.path} -> {head.path}")
+    if base.where != head.where:
+        add("info", "tool-route-changed", "/path", f"route {base.where} -> {head.where}")
     ba, ha = base.annotations, head.annotations
     if ba is not None and ha is not None:
         if ba.title != ha.title:

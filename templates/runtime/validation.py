@@ -61,6 +61,16 @@ def _ipv6(value: object) -> bool:
     return not isinstance(value, str) or bool(ipaddress.IPv6Address(value))
 
 
+@_checker.checks("int32")
+def _int32(value: object) -> bool:
+    return not isinstance(value, int) or -(2**31) <= value < 2**31
+
+
+@_checker.checks("int64")
+def _int64(value: object) -> bool:
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
 class ArgumentValidator:
     """A compiled validator per tool, built on first use."""
 
