@@ -274,6 +274,8 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "env": {
             "api_key": f"{prefix}_API_KEY",
             "base_url": f"{prefix}_BASE_URL",
+            "client_id": f"{prefix}_CLIENT_ID",
+            "client_secret": f"{prefix}_CLIENT_SECRET",
             "prefix": f"{prefix}_MCP_",
         },
         "auth": auth,
