@@ -189,3 +189,30 @@ def test_finalize_shares_a_large_component_met_twice_and_inlines_small_ones() ->
     assert out["$defs"]["Big"] == big
     assert out["properties"]["c"] == {"type": "string", "enum": ["a", "b"]}
     assert "x-mcp-origin" not in str(out)
+
+
+def test_a_reference_cycle_through_thirty_schemas() -> None:
+    n = 30
+    components = {
+        f"S{i}": {
+            "type": "object",
+            "properties": {
+                "next": {"$ref": f"#/components/schemas/S{(i + 1) % n}"},
+                "v": {"type": "integer"},
+            },
+        }
+        for i in range(n)
+    }
+    components["Leaf"] = {
+        "type": "object",
+        "properties": {"start": {"$ref": "#/components/schemas/S0"}},
+    }
+    out, defs = walker(components).convert({"$ref": "#/components/schemas/Leaf"}, "output", "t")
+    assert out == {"type": "object", "properties": {"start": {"$ref": "#/$defs/S0"}}}
+    assert sorted(defs) == sorted(f"S{i}" for i in range(n))
+    assert defs["S29"]["properties"]["next"] == {"$ref": "#/$defs/S0"}
+    from jsonschema import Draft202012Validator
+
+    schema = {**out, "$defs": defs}
+    Draft202012Validator.check_schema(schema)
+    Draft202012Validator(schema).validate({"start": {"v": 1, "next": {"v": 2, "next": {}}}})
