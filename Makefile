@@ -11,7 +11,7 @@ GEN := $(BIN)/artie-mcp-gen
 GEN_FLAGS ?= --strict --prompts specs/prompts
 NPM_DIR := tests/tools
 
-.PHONY: install spec spec-update generate check test lint npm clean help
+.PHONY: install spec spec-update generate check test lint npm clean help drift
 
 help:
 	@echo "make generate     fetch the pinned spec (ARTIE_SPEC_SOURCE overrides) and regenerate generated/"
@@ -48,6 +48,17 @@ generate: $(SPEC) | $(STAMP)
 check: $(SPEC) | $(STAMP)
 	$(GEN) check --spec $(SPEC) --out generated $(GEN_FLAGS) -q
 
+# What the newest upstream release (or ARTIE_SPEC_SOURCE, or DRIFT_HEAD) does to each tool,
+# compared with the pinned spec: Markdown on stdout, JSON in $(DRIFT_JSON). Exits 0 unless
+# DRIFT_FAIL_ON=breaking|warning|any is given.
+DRIFT_HEAD ?= $(or $(ARTIE_SPEC_SOURCE),https://github.com/artie-labs/artie-api-spec/releases/latest/download/openapi.yaml)
+DRIFT_JSON ?= drift.json
+DRIFT_FAIL_ON ?= never
+
+drift: $(SPEC) | $(STAMP)
+	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --format json --out $(DRIFT_JSON) --fail-on never
+	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --format md --fail-on $(DRIFT_FAIL_ON)
+
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 
 npm: $(NPM_STAMP)
@@ -65,3 +76,14 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(SPEC) .pytest_cache
+
+# Benchmarks (bench/, BENCHMARKS.md): the generator, its scaling, and the generated server beside
+# a minimal SDK server and fastmcp's from_openapi. fastmcp lives in .venv-bench (never a project
+# dependency), which bench/run.py creates when it is missing. Targets are reported, not enforced.
+.PHONY: bench bench-smoke
+
+bench: $(STAMP) $(SPEC)
+	$(BIN)/python bench/run.py --gen-flags "$(GEN_FLAGS)" $(BENCH_ARGS)
+
+bench-smoke: $(STAMP) $(SPEC)
+	$(BIN)/python bench/run.py --smoke --gen-flags "$(GEN_FLAGS)" --out $(or $(TMPDIR),/tmp)/artie-mcp-bench-smoke.json

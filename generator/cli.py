@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from generator import __version__, lock, naming
+from generator import __version__, drift, lock, naming
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.operations import Options
 from generator.output import diff_tree, write_tree
@@ -105,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
     )
     lt.add_argument("--format", choices=("text", "json"), default="text")
     _add_generation(lt)
+
+    drift.add_parser(sub)
 
     s = sub.add_parser("spec", help="obtain or re-pin the locked upstream spec")
     ssub = s.add_subparsers(dest="spec_cmd", required=True, metavar="ACTION")
@@ -287,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.cmd == "lint":
             return _lint(args)
+        if args.cmd == "drift":
+            return drift.run(args)
         if args.cmd == "spec":
             return _spec(args)
     except GeneratorError as exc:

