@@ -1,0 +1,125 @@
+"""The floor: the least a low-level ``mcp.server.Server`` needs to serve the
+same tools as artie-mcp.
+
+Names, titles, hints, method and path come from the generated package's
+``manifest.json``, the schemas from its ``schemas/*.json``, descriptions from
+a JSON file the benchmark extracts beforehand (``--descriptions``). Calls go
+straight to ``ARTIE_BASE_URL`` with one pooled ``httpx.AsyncClient``: no
+argument validation, no result shaping, no error mapping.
+
+    python bench/servers/minimal_server.py --package-dir generated/artie_mcp \
+        [--descriptions d.json] [--http PORT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import httpx
+import mcp.types as t
+from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+
+def load_tools(
+    package_dir: Path, descriptions: dict[str, str]
+) -> tuple[list[t.Tool], dict[str, Any]]:
+    manifest = json.loads((package_dir / "manifest.json").read_text(encoding="utf-8"))
+    tools: list[t.Tool] = []
+    ops: dict[str, Any] = {}
+    for entry in manifest["tools"]:
+        if entry["exposure"] != "exposed":
+            continue
+        name = entry["name"]
+        schemas = json.loads((package_dir / "schemas" / f"{name}.json").read_text(encoding="utf-8"))
+        a = entry["annotations"]
+        tools.append(
+            t.Tool(
+                name=name,
+                title=a["title"],
+                description=descriptions.get(name, a["title"]),
+                input_schema=schemas["input"],
+                output_schema=schemas.get("output"),
+                annotations=t.ToolAnnotations(
+                    title=a["title"],
+                    read_only_hint=a["readOnlyHint"],
+                    destructive_hint=a["destructiveHint"],
+                    idempotent_hint=a["idempotentHint"],
+                    open_world_hint=a["openWorldHint"],
+                ),
+            )
+        )
+        ops[name] = entry
+    return tools, ops
+
+
+def build(package_dir: Path, descriptions: dict[str, str]) -> Server[Any]:
+    tools, ops = load_tools(package_dir, descriptions)
+    base_url = (os.environ.get("ARTIE_BASE_URL") or "https://api.artie.com").rstrip("/")
+    headers = {"Authorization": f"Bearer {os.environ.get('ARTIE_API_KEY', '')}"}
+    client: list[httpx.AsyncClient] = []
+
+    async def list_tools(ctx: ServerRequestContext[Any], params: Any) -> t.ListToolsResult:
+        return t.ListToolsResult(tools=tools)
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: t.CallToolRequestParams
+    ) -> t.CallToolResult:
+        op = ops.get(params.name)
+        if op is None:
+            raise MCPError(code=t.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
+        if not client:
+            client.append(httpx.AsyncClient(headers=headers))
+        args = dict(params.arguments or {})
+        path = op["path"]
+        for key in list(args):
+            if "{" + key + "}" in path:
+                path = path.replace("{" + key + "}", quote(str(args.pop(key)), safe=""))
+        if op["method"] in ("GET", "DELETE"):
+            r = await client[0].request(op["method"], base_url + path, params=args or None)
+        else:
+            r = await client[0].request(op["method"], base_url + path, json=args)
+        data: Any = r.json() if r.content else {"ok": True, "status": r.status_code}
+        return t.CallToolResult(
+            content=[t.TextContent(type="text", text=json.dumps(data))],
+            structured_content=data if isinstance(data, dict) else None,
+            is_error=r.status_code >= 400,
+        )
+
+    return Server("artie-minimal", version="0", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--package-dir", type=Path, required=True)
+    p.add_argument("--descriptions", type=Path)
+    p.add_argument(
+        "--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT/mcp"
+    )
+    args = p.parse_args()
+    descriptions = json.loads(args.descriptions.read_text()) if args.descriptions else {}
+    server = build(args.package_dir, descriptions)
+    if args.http:
+        import uvicorn
+
+        uvicorn.run(
+            server.streamable_http_app(), host="127.0.0.1", port=args.http, log_level="warning"
+        )
+        return
+    from mcp.server.stdio import stdio_server
+
+    async def run() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    anyio.run(run)
+
+
+if __name__ == "__main__":
+    main()
