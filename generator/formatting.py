@@ -8,10 +8,10 @@ what ``black.format_str`` gives.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+
+from generator import cache
 
 LINE_LENGTH = 100
 
@@ -22,20 +22,10 @@ def _mode():  # type: ignore[no-untyped-def]
     return black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY311})
 
 
-def cache_dir() -> Path | None:
-    if os.environ.get("ARTIE_MCP_GEN_NO_CACHE"):
-        return None
-    base = os.environ.get("ARTIE_MCP_GEN_CACHE") or os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(os.path.expanduser(base)) / "artie-mcp-gen" / "black"
-
-
 def _key(source: str) -> str:
     import black
 
-    h = hashlib.sha256()
-    h.update(f"black={black.__version__};line={LINE_LENGTH};py311\n".encode())
-    h.update(source.encode())
-    return h.hexdigest()
+    return cache.key(f"black={black.__version__};line={LINE_LENGTH};py311", source)
 
 
 def format_one(source: str) -> str:
@@ -57,16 +47,14 @@ def _format_named(item: tuple[str, str]) -> tuple[str, str]:
 
 def format_many(sources: dict[str, str], workers: int | None = None) -> dict[str, str]:
     """Format every source; returns {name: formatted} in the same order."""
-    directory = cache_dir()
     done: dict[str, str] = {}
     todo: dict[str, str] = {}
     keys: dict[str, str] = {}
     for name, source in sources.items():
-        key = _key(source)
-        keys[name] = key
-        cached = directory / key[:2] / key if directory else None
-        if cached is not None and cached.is_file():
-            done[name] = cached.read_text(encoding="utf-8")
+        keys[name] = _key(source)
+        cached = cache.get("black", keys[name])
+        if cached is not None:
+            done[name] = cached
         else:
             todo[name] = source
     if todo:
@@ -81,13 +69,5 @@ def format_many(sources: dict[str, str], workers: int | None = None) -> dict[str
             results = dict(_format_named(item) for item in todo.items())
         for name, text in results.items():
             done[name] = text
-            if directory is not None:
-                target = directory / keys[name][:2] / keys[name]
-                try:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_text(text, encoding="utf-8")
-                    os.replace(tmp, target)
-                except OSError:
-                    pass  # a read-only cache only costs time
+            cache.put("black", keys[name], text)
     return {name: done[name] for name in sources}

@@ -14,6 +14,7 @@ from generator.ir import JSON, Api, Body, Param, Tool, Webhook
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IGNORED_HEADERS = {"authorization", "content-type", "accept"}
+NOT_DOT_SEGMENT = "^(?!\\.\\.?$)"
 # printable ASCII without leading or trailing blanks (RFC 9110 field values)
 HEADER_VALUE = "^(?:[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?)?$"
 BODILESS_SCHEMA: JSON = {
@@ -368,6 +369,9 @@ class Builder:
                     and converted.get("type") == "string"
                 ):
                     converted.setdefault("minLength", 1)
+                if location == "path" and converted.get("type") == "string":
+                    # '.' and '..' are dot segments: servers resolve them to another path
+                    converted.setdefault("pattern", NOT_DOT_SEGMENT)
                 required = location == "path" or param.get("required") is True
                 if location == "query" and converted.get("type") == "array":
                     if required:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from generator import cache, operations
 from generator import load as loading
-from generator import operations
 from generator.bundle import bundle
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api
+from generator.models import ModelsJob
 from generator.render import RenderOptions, render
 
 T = TypeVar("T")
@@ -58,10 +59,42 @@ def build(
     spec: dict[str, Any] = stages.run(
         "parse", lambda: bundle(loading.parse_spec(raw, source), source)
     )
-    if validate:
-        problems = stages.run("validate", lambda: loading.validate_spec(spec))
-        if problems:
-            raise GeneratorError(f"{source} is not a valid OpenAPI document", problems)
+    digest = stages.run("digest", lambda: operations.digest(spec))
+    models = None
+    if render_options.models:  # started now: it runs while the spec is validated
+        info = spec.get("info") or {}
+        title, version = str(info.get("title", "API")), str(info.get("version", ""))
+        models = ModelsJob(spec, title, version, digest)
+    try:
+        if validate:
+            stages.run("validate", lambda: _validate(spec, digest, source))
+        return _build(spec, source, build_options, render_options, stages, models)
+    finally:
+        if models is not None:
+            models.close()
+
+
+def _validate(spec: dict[str, Any], digest: str, source: str) -> None:
+    """openapi-spec-validator, remembered: a spec found valid once is valid."""
+    from importlib.metadata import version
+
+    key = cache.key("validate", version("openapi-spec-validator"), digest)
+    if cache.get("validate", key) == "valid":
+        return
+    problems = loading.validate_spec(spec)
+    if problems:
+        raise GeneratorError(f"{source} is not a valid OpenAPI document", problems)
+    cache.put("validate", key, "valid")
+
+
+def _build(
+    spec: dict[str, Any],
+    source: str,
+    build_options: operations.Options,
+    render_options: RenderOptions,
+    stages: Stages,
+    models: ModelsJob | None,
+) -> Result:
     diagnostics = Diagnostics()
     api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics))
     if not api.tools and not api.excluded:
@@ -75,7 +108,9 @@ def build(
         prompts = stages.run("prompts", lambda: load_prompts(directory, api, diagnostics))
     if diagnostics.has_errors:
         return Result(api=api, files={}, diagnostics=diagnostics, timings=stages.timings)
-    files = stages.run("render", lambda: render(api, render_options, spec, diagnostics, prompts))
+    files = stages.run(
+        "render", lambda: render(api, render_options, spec, diagnostics, prompts, models)
+    )
     return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
 
 

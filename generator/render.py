@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from generator import formatting
 from generator.diagnostics import Diagnostics
 from generator.ir import Api, Tool
+from generator.models import ModelsJob
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -157,14 +157,12 @@ def render(
     spec: dict[str, Any],
     diagnostics: Diagnostics,
     prompts: list[dict[str, Any]] | None = None,
+    models: ModelsJob | None = None,
 ) -> dict[str, str]:
     """The whole package, formatted, as {relative path: text}."""
     pkg = options.package
-    models_future: Future[dict[str, str]] | None = None
-    pool: ProcessPoolExecutor | None = None
-    if options.models:
-        pool = ProcessPoolExecutor(max_workers=1)
-        models_future = pool.submit(_models_job, spec, api.title, api.version)
+    if models is None and options.models:
+        models = ModelsJob(spec, api.title, api.version, api.digest)
     try:
         env = environment()
         files: dict[str, str] = {}
@@ -201,21 +199,12 @@ def render(
             files[f"{pkg}/prompts.json"] = json.dumps(prompts, indent=2, ensure_ascii=False) + "\n"
         for source in sorted((TEMPLATES / "runtime").glob("*.py")):
             files[f"{pkg}/runtime/{source.name}"] = source.read_text(encoding="utf-8")
-        if models_future is not None:
-            try:
-                models = models_future.result()
-            except Exception as exc:  # a crash in datamodel-code-generator must not stop generation
-                diagnostics.warning(
-                    "#/components/schemas",
-                    f"models not generated: {type(exc).__name__}: {exc}"[:300],
-                )
-                models = {}
-            files.update({f"{pkg}/{path}": text for path, text in models.items()})
-        formatted = formatting.format_many(python)
-        files.update(formatted)
+        files.update(formatting.format_many(python))  # while the models are still being made
+        if models is not None:
+            files.update({f"{pkg}/{path}": text for path, text in models.result(diagnostics).items()})
     finally:
-        if pool is not None:
-            pool.shutdown()
+        if models is not None:
+            models.close()
     return dict(sorted(files.items()))
 
 
@@ -232,14 +221,6 @@ def instructions(api: Api) -> str:
         text
         + " Each tool's description names the scope it requires; a 403 usually means the API key lacks it."
     )
-
-
-def _models_job(spec: dict[str, Any], title: str, version: str) -> dict[str, str]:
-    from generator.models import render_models
-
-    diagnostics = Diagnostics()
-    code = render_models(spec, title, version, diagnostics)
-    return formatting.format_many(code, workers=1)
 
 
 def _context(api: Api, options: RenderOptions) -> dict[str, Any]:

@@ -6,6 +6,7 @@ arguments outside the schema are rejected before any request is sent."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Upstream
 
 pytestmark = pytest.mark.slow
-EXAMPLES = 4
+EXAMPLES = int(os.environ.get("PRISM_EXAMPLES", "4"))
 FORMATS = {
     "uuid": st.uuids().map(str),
     "double": st.text(),  # a numeric format on strings in no spec we serve; keeps drawing total

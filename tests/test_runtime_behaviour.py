@@ -262,30 +262,29 @@ def test_retry_on_connection_errors_is_bounded(artie: Any) -> None:
 # -- requests ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["..", ".", "../../ssh-tunnels/x", "a/b?c=d#e", "%2e%2e"])
+@pytest.mark.parametrize("value", ["../../ssh-tunnels/x", "a/b?c=d#e", "%2e%2e", "...", "p/.."])
 def test_path_values_cannot_reach_another_endpoint(
     artie: Any, upstream: Upstream, value: str
 ) -> None:
     upstream.default = Reply(204)
-    assert not call(
-        tool_server(artie, api_key=KEY, base_url=upstream.url), "pipeline_start", {"uuid": value}
-    ).is_error
+    server = tool_server(artie, api_key=KEY, base_url=upstream.url)
+    assert not call(server, "pipeline_start", {"uuid": value}).is_error
     (request,) = upstream.requests
-    assert (
-        request.method == "POST"
-        and request.raw_path.startswith("/pipelines/")
-        and request.raw_path.endswith("/start")
-    )
+    assert request.method == "POST" and request.raw_path.startswith("/pipelines/")
+    assert request.raw_path.endswith("/start")
     segment = request.raw_path[len("/pipelines/") : -len("/start")]
-    assert (
-        "/" not in segment
-        and "?" not in segment
-        and "#" not in segment
-        and segment not in (".", "..")
-    )
+    assert "/" not in segment and "?" not in segment and "#" not in segment
     from urllib.parse import unquote
 
     assert unquote(segment) == value
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_dot_segments_are_invalid_arguments(artie: Any, upstream: Upstream, value: str) -> None:
+    """Servers resolve '.' and '..' (even percent-encoded) to another path: refused."""
+    server = tool_server(artie, api_key=KEY, base_url=upstream.url)
+    error = error_of(call(server, "pipeline_start", {"uuid": value}))
+    assert error["type"] == "invalid_arguments" and upstream.requests == []
 
 
 def test_header_values_with_crlf_are_refused(own: Any, upstream: Upstream) -> None:
