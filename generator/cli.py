@@ -59,6 +59,12 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show each stage as it runs (default: when stderr is a terminal)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -184,7 +190,12 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
     render_options = _render_options(args)
     started = time.perf_counter()
     result = pipeline.build(
-        args.spec, build_options, render_options, progress=not args.quiet and sys.stderr.isatty()
+        args.spec,
+        build_options,
+        render_options,
+        progress=(
+            args.progress if args.progress is not None else (not args.quiet and sys.stderr.isatty())
+        ),
     )
     diagnostics = result.diagnostics
     _print_diagnostics(diagnostics, args.quiet)

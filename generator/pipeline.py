@@ -36,14 +36,18 @@ class Stages:
         self.progress = progress
         self.timings: dict[str, float] = {}
 
-    def run(self, name: str, fn: Callable[[], T]) -> T:
+    def run(self, name: str, fn: Callable[[], T], detail: str = "") -> T:
         if self.progress:
-            print(f"  {name}…", file=sys.stderr, flush=True)
+            print(
+                f"  {name}{f' ({detail})' if detail else ''}…", file=sys.stderr, end="", flush=True
+            )
         start = time.perf_counter()
         try:
             return fn()
         finally:
             self.timings[name] = time.perf_counter() - start
+            if self.progress:
+                print(f" {self.timings[name]:.2f}s", file=sys.stderr, flush=True)
 
 
 def build(
@@ -108,8 +112,11 @@ def _build(
         prompts = stages.run("prompts", lambda: load_prompts(directory, api, diagnostics))
     if diagnostics.has_errors:
         return Result(api=api, files={}, diagnostics=diagnostics, timings=stages.timings)
+    count = len(api.tools) + len(api.excluded)
     files = stages.run(
-        "render", lambda: render(api, render_options, spec, diagnostics, prompts, models)
+        "render",
+        lambda: render(api, render_options, spec, diagnostics, prompts, models),
+        f"{count} tool modules, models, black",
     )
     return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
 

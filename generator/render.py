@@ -201,7 +201,9 @@ def render(
             files[f"{pkg}/runtime/{source.name}"] = source.read_text(encoding="utf-8")
         files.update(formatting.format_many(python))  # while the models are still being made
         if models is not None:
-            files.update({f"{pkg}/{path}": text for path, text in models.result(diagnostics).items()})
+            files.update(
+                {f"{pkg}/{path}": text for path, text in models.result(diagnostics).items()}
+            )
     finally:
         if models is not None:
             models.close()
