@@ -51,6 +51,16 @@ class Annotations:
     idempotent: bool
     open_world: bool
 
+    def as_mcp(self) -> JSON:
+        """The annotations as MCP's tools/list spells them."""
+        return {
+            "title": self.title,
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        }
+
 
 @dataclass
 class Policy:

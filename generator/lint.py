@@ -43,13 +43,7 @@ def tool_json(tool: Tool, profile: str = "default") -> dict[str, Any]:
         "title": a.title,
         "description": tool.description,
         "inputSchema": schema,
-        "annotations": {
-            "title": a.title,
-            "readOnlyHint": a.read_only,
-            "destructiveHint": a.destructive,
-            "idempotentHint": a.idempotent,
-            "openWorldHint": a.open_world,
-        },
+        "annotations": a.as_mcp(),
     }
     if tool.output_schema is not None:
         out["outputSchema"] = tool.output_schema

@@ -126,13 +126,7 @@ def manifest(api: Api) -> dict[str, Any]:
             "exposure": tool.policy.exposure,
             "class": tool.method_class,
             "tags": list(tool.tags),
-            "annotations": {
-                "title": a.title,
-                "readOnlyHint": a.read_only,
-                "destructiveHint": a.destructive,
-                "idempotentHint": a.idempotent,
-                "openWorldHint": a.open_world,
-            },
+            "annotations": a.as_mcp(),
         }
 
     return {
