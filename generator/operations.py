@@ -19,11 +19,8 @@ NOT_DOT_SEGMENT = "^(?!\\.\\.?$)"
 HEADER_VALUE = "^(?:[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?)?$"
 BODILESS_SCHEMA: JSON = {
     "type": "object",
-    "properties": {
-        "ok": {"type": "boolean", "const": True},
-        "status": {"type": "integer", "description": "The HTTP status upstream answered."},
-        "body": {"description": "Anything upstream sent although the spec documents no body."},
-    },
+    "description": "Success without a body: the HTTP status (and any body upstream sent anyway).",
+    "properties": {"ok": {"const": True}, "status": {"type": "integer"}, "body": {}},
     "required": ["ok", "status"],
 }
 RESULT_KEY = "result"
@@ -49,7 +46,7 @@ FILE_SCHEMA: JSON = {
 
 WINDOW_SCHEMA: JSON = {
     "type": "object",
-    "description": "Present when the list was cut to a window; call again with the offset argument set to next_offset for more.",
+    "description": "Set when the list was cut; call again from next_offset for more.",
     "properties": {
         "offset": {"type": "integer"},
         "returned": {"type": "integer"},
@@ -59,6 +56,7 @@ WINDOW_SCHEMA: JSON = {
     },
 }
 WINDOW_KEY = "_window"
+PROJECT_MIN_CHARS = 1500  # object results this large (as schema) get a field projection
 
 
 @dataclass(frozen=True)
@@ -232,21 +230,22 @@ class Builder:
             tool.input_schema["properties"][offset] = {
                 "type": "integer",
                 "minimum": 0,
-                "description": "Return list items from this index on (default 0); results say the next offset.",
+                "description": "List items to skip (default 0).",
             }
             tool.input_schema["properties"][limit] = {
                 "type": "integer",
                 "minimum": 1,
-                "description": "Return at most this many list items (default: as many as fit the result size limit).",
+                "description": "Most list items to return (default: all that fit).",
             }
             tool.output_schema = {**out, "properties": {**props, WINDOW_KEY: WINDOW_SCHEMA}}
-        if out.get("type") == "object":
+        big = len(json.dumps(out, separators=(",", ":"))) >= PROJECT_MIN_CHARS
+        if out.get("type") == "object" and (tool.list_field or big):
             tool.fields_arg = free("result_fields")
-            scope = "of each list item" if tool.list_field else "of the result"
+            scope = " of each item" if tool.list_field else ""
             tool.input_schema["properties"][tool.fields_arg] = {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": f"Only return these fields {scope} (required fields are always kept).",
+                "description": f"Keep only these fields{scope} (required ones stay).",
             }
 
     def _state_checks(self, tools: list[Tool]) -> None:

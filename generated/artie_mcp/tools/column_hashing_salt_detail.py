@@ -23,7 +23,6 @@ OPERATION = Operation(
     exposure="excluded",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="safe",
     scopes=("column_hashing_salts:read",),
     output_sensitivity="restricted-credentials",

@@ -28,7 +28,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="safe",
     scopes=("column_hashing_salts:read",),
     operation_id="column_hashing_salt_preview",

@@ -31,7 +31,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="unsafe",
     scopes=("column_hashing_salts:write",),
     operation_id="column_hashing_salt_update",

@@ -29,7 +29,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="safe",
     scopes=("connectors:read",),
     operation_id="connector_fetch_table_detail",

@@ -31,7 +31,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="safe",
     scopes=("connectors:read",),
     operation_id="connector_generate_shadow_script",

@@ -31,7 +31,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="unsafe",
     scopes=("connectors:write",),
     operation_id="connector_start_dynamo_db_export",

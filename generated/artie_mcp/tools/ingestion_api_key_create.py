@@ -30,7 +30,6 @@ OPERATION = Operation(
     exposure="excluded",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="unsafe",
     scopes=("ingestion_api_keys:write",),
     output_sensitivity="restricted-credentials",

@@ -31,7 +31,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="unsafe",
     scopes=("ingestion_api_keys:write",),
     operation_id="ingestion_api_key_update",

@@ -33,7 +33,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="unsafe",
     scopes=("ssh_tunnels:write",),
     operation_id="ssh_tunnel_create",

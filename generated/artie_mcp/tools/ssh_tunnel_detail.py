@@ -23,7 +23,6 @@ OPERATION = Operation(
     exposure="exposed",
     success_statuses=(200,),
     has_output_schema=True,
-    fields_arg="result_fields",
     retry="safe",
     scopes=("ssh_tunnels:read",),
     operation_id="ssh_tunnel_detail",
