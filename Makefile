@@ -73,6 +73,7 @@ test: $(STAMP) $(SPEC) $(NPM_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests templates/runtime
 	$(BIN)/black --check -q generator templates/runtime
+	$(BIN)/mypy --ignore-missing-imports generator generated/artie_mcp/runtime
 
 clean:
 	rm -rf $(VENV) $(SPEC) .pytest_cache

@@ -213,7 +213,8 @@ class Builder:
         out = tool.output_schema
         if out is None or tool.bodiless:
             return
-        props = out.get("properties") if isinstance(out.get("properties"), dict) else {}
+        raw_props = out.get("properties")
+        props: JSON = raw_props if isinstance(raw_props, dict) else {}
         arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
         taken = set(tool.input_schema["properties"])
 
@@ -305,7 +306,7 @@ class Builder:
         title = (
             pol.title or summary or naming.derive_name(method, path).replace("_", " ").capitalize()
         )
-        ann = policy.annotations(op, method, title)
+        ann = policy.tool_annotations(op, method, title)
         op_id = op.get("operationId")
         tool = Tool(
             operation_id=str(op_id) if op_id else None,
@@ -347,7 +348,7 @@ class Builder:
                 continue
             schema = param.get("schema")
             if schema is None and isinstance(param.get("content"), dict):
-                first = next(iter(param["content"].values()), {}) or {}
+                first: JSON = next(iter(param["content"].values()), {}) or {}
                 schema = first.get("schema", {})
             converted, defs = self.walker.convert(
                 schema if schema is not None else {}, "input", where

@@ -7,13 +7,14 @@ limit that Claude Code applies.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 from generator.ir import Annotations, MethodClass, Policy
 
 EXTENSION = "x-artie-mcp"
 MAX_DESCRIPTION = 2000  # Claude Code cuts tool descriptions at 2,048 characters
 RETRY_VALUES = ("safe", "unsafe", "safe-after-state-check")
+Retry = Literal["safe", "unsafe", "safe-after-state-check"]
 
 
 def read_policy(op: dict[str, Any], method: str) -> Policy:
@@ -31,7 +32,7 @@ def read_policy(op: dict[str, Any], method: str) -> Policy:
         title=_text(block.get("title")),
         trigger=_text(block.get("triggerDescription")),
         scopes=tuple(str(s) for s in scopes) if isinstance(scopes, list) else (),
-        retry=retry,
+        retry=cast(Retry, retry),
         input_sensitivity=str(block.get("inputSensitivity", "none")),
         output_sensitivity=str(block.get("outputSensitivity", "none")),
         bodiless_success=block.get("bodilessSuccess") is True,
@@ -45,9 +46,10 @@ def _text(value: Any) -> str | None:
     return str(value).strip() if isinstance(value, str) and value.strip() else None
 
 
-def annotations(op: dict[str, Any], method: str, title: str) -> Annotations:
+def tool_annotations(op: dict[str, Any], method: str, title: str) -> Annotations:
     """``x-artie-mcp`` hints where given; otherwise from the HTTP method."""
-    block = op.get(EXTENSION) if isinstance(op.get(EXTENSION), dict) else {}
+    raw = op.get(EXTENSION)
+    block: dict[str, Any] = raw if isinstance(raw, dict) else {}
     defaults = {
         "readOnlyHint": method in ("GET", "HEAD", "OPTIONS"),
         "destructiveHint": method == "DELETE",

@@ -130,9 +130,9 @@ class SchemaWalker:
             stack.append(root)
             on_stack.add(root)
             while work:
-                node, edges = work[-1]
+                node, successors = work[-1]
                 advanced = False
-                for succ in edges:
+                for succ in successors:
                     if succ not in graph:
                         continue
                     if succ not in index:
@@ -199,7 +199,8 @@ class SchemaWalker:
             else:
                 out[key] = value
         self._drop_one_sided(out, direction)
-        kinds = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+        raw_kind = out.get("type")
+        kinds: list[Any] = raw_kind if isinstance(raw_kind, list) else [raw_kind]
         if "array" in kinds and "items" not in out and "prefixItems" not in out:
             out["items"] = {}  # OpenAI and VS Code reject arrays without items
         if self.is_30:

@@ -102,14 +102,15 @@ def build_request(
     if body is None:
         return request
     if body.mode == "wrapped":
-        if body.arg not in arguments:
+        arg = body.arg or "body"
+        if arg not in arguments:
             return request
-        if body.arg in body.files:
-            name, data, ctype = read_file(arguments[body.arg], file_dirs, body.arg)
+        if arg in body.files:
+            _, data, ctype = read_file(arguments[arg], file_dirs, arg)
             request.content = data
             request.headers["Content-Type"] = ctype or body.content_type
             return request
-        payload: Any = arguments[body.arg]
+        payload: Any = arguments[arg]
     else:
         payload = {prop: arguments[arg] for arg, prop in body.fields if arg in arguments}
         if not payload and op.method not in ("POST", "PUT", "PATCH"):
@@ -312,7 +313,7 @@ class Upstream:
         import httpx
 
         url = self.base_url + request.path
-        query = request.query + extra_query
+        query: list[tuple[str, str | int | float | bool | None]] = [*request.query, *extra_query]
         headers = {"Accept": "application/json", **request.headers, **extra_headers}
         try:
             return await self.client().request(
