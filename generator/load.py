@@ -17,8 +17,6 @@ import yaml
 
 from generator.diagnostics import GeneratorError
 
-MAX_PROBLEMS_SHOWN = 50
-
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))

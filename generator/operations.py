@@ -121,8 +121,11 @@ def auth_scheme(spec: JSON) -> JSON:
 
 
 class Builder:
-    def __init__(self, spec: JSON, options: Options, diagnostics: Diagnostics) -> None:
+    def __init__(
+        self, spec: JSON, options: Options, diagnostics: Diagnostics, spec_digest: str | None = None
+    ) -> None:
         self.spec = spec
+        self.spec_digest = spec_digest
         self.options = options
         self.diagnostics = diagnostics
         self.walker = schemas.SchemaWalker(spec, diagnostics)
@@ -137,7 +140,7 @@ class Builder:
             version=str(info.get("version", "")),
             openapi=str(spec.get("openapi", "")),
             description=str(info.get("description") or ""),
-            digest=digest(spec),
+            digest=self.spec_digest or digest(spec),
             base_url=base_url(spec),
             auth=auth_scheme(spec),
         )
@@ -546,5 +549,8 @@ def _is_json(content_type: str) -> bool:
     return base == "application/json" or base.endswith("+json") or base == "*/*"
 
 
-def build(spec: JSON, options: Options, diagnostics: Diagnostics) -> Api:
-    return Builder(spec, options, diagnostics).build()
+def build(
+    spec: JSON, options: Options, diagnostics: Diagnostics, spec_digest: str | None = None
+) -> Api:
+    """The IR; ``spec_digest`` when the caller has already hashed the spec."""
+    return Builder(spec, options, diagnostics, spec_digest).build()

@@ -72,7 +72,7 @@ def build(
     try:
         if validate:
             stages.run("validate", lambda: _validate(spec, digest, source))
-        return _build(spec, source, build_options, render_options, stages, models)
+        return _build(spec, build_options, render_options, stages, models, digest)
     finally:
         if models is not None:
             models.close()
@@ -93,14 +93,14 @@ def _validate(spec: dict[str, Any], digest: str, source: str) -> None:
 
 def _build(
     spec: dict[str, Any],
-    source: str,
     build_options: operations.Options,
     render_options: RenderOptions,
     stages: Stages,
     models: ModelsJob | None,
+    digest: str,
 ) -> Result:
     diagnostics = Diagnostics()
-    api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics))
+    api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics, digest))
     if not api.tools and not api.excluded:
         diagnostics.warning("#/paths", "the spec has no operations: the server will have no tools")
     stages.run("lint", lambda: _lint(api, diagnostics))

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import formatting
+from generator import formatting, naming
 from generator.diagnostics import Diagnostics
 from generator.ir import Api, Tool
 from generator.models import ModelsJob
@@ -164,9 +164,7 @@ def render(
         ctx = _context(api, options)
         modules = []
         for tool in api.all_tools:
-            module = tool.name.replace("-", "_")
-            if module[0].isdigit():
-                module = "op_" + module
+            module = naming.python_identifier(tool.name)
             modules.append(module)
             python[f"{pkg}/tools/{module}.py"] = env.get_template("tool.py.jinja").render(
                 tool=tool,

@@ -12,7 +12,6 @@ One walk does everything a tool schema needs:
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from typing import Any, Literal
@@ -424,7 +423,3 @@ def merge_all_of(schema: JSON) -> JSON:
     if required:
         merged["required"] = required
     return merged
-
-
-def deep_copy(schema: Any) -> Any:
-    return copy.deepcopy(schema)
