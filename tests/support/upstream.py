@@ -96,6 +96,10 @@ class Upstream:
                 pass
 
         class Server(ThreadingHTTPServer):
+            # socketserver's backlog of 5 makes bursts of concurrent calls wait on SYN
+            # retries (seconds each); a real API's listener takes far more
+            request_queue_size = 1024
+
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # clients that hang up (timeouts, cancelled calls) are expected here
 
