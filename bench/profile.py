@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import json
 import re
 import shutil
 import subprocess
@@ -352,15 +351,11 @@ def profile_server(work: Path, keep: Path | None, calls: int = 3000, lists: int 
         upstream_proc, upstream = await run.start_upstream(work)
         try:
             env = run.server_env(upstream)
-            desc = work / "descriptions.json"
-            desc.write_text(json.dumps(run.descriptions(run.PACKAGE_DIR)))
             minimal = [
                 run.PYTHON,
                 str(BENCH / "servers" / "minimal_server.py"),
                 "--package-dir",
                 str(run.PACKAGE_DIR),
-                "--descriptions",
-                str(desc),
             ]
             kinds = {"artie-mcp": [str(run.OURS_CMD)], "minimal": minimal}
             if (run.BENCH_VENV / "bin" / "python").exists():
@@ -409,8 +404,6 @@ def profile_server(work: Path, keep: Path | None, calls: int = 3000, lists: int 
 
 def profile_startup(work: Path) -> str:
     """-X importtime of each server module path, summed by top-level package."""
-    desc = work / "descriptions.json"
-    desc.write_text(json.dumps(run.descriptions(run.PACKAGE_DIR)))
     env = run.server_env("http://127.0.0.1:9")
     # each server started for real with stdin at EOF: it imports, starts serving, reads EOF, exits
     probes = {
@@ -422,8 +415,6 @@ def profile_startup(work: Path) -> str:
             str(BENCH / "servers" / "minimal_server.py"),
             "--package-dir",
             str(run.PACKAGE_DIR),
-            "--descriptions",
-            str(desc),
         ],
     }
     lines = [

@@ -24,7 +24,6 @@ Only loopback addresses are used; every process started is killed by its id
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import atexit
 import json
@@ -457,19 +456,6 @@ def server_env(upstream: str) -> dict[str, str]:
     return env
 
 
-def descriptions(package_dir: Path) -> dict[str, str]:
-    """Each tool's description, read from its generated module (no import)."""
-    out: dict[str, str] = {}
-    for path in sorted((package_dir / "tools").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Operation":
-                kw = {k.arg: k.value for k in node.keywords}
-                if "name" in kw and "description" in kw:
-                    out[ast.literal_eval(kw["name"])] = ast.literal_eval(kw["description"])
-    return out
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -689,15 +675,12 @@ async def bench_servers(cfg: Config, work: Path) -> dict[str, Any]:
     upstream_proc, upstream = await start_upstream(work)
     try:
         env = server_env(upstream)
-        desc_file = work / "descriptions.json"
-        desc_file.write_text(json.dumps(descriptions(PACKAGE_DIR)))
         minimal = [
             PYTHON,
             str(BENCH / "servers" / "minimal_server.py"),
             "--package-dir",
             str(PACKAGE_DIR),
         ]
-        minimal += ["--descriptions", str(desc_file)]
         kinds = [
             ServerKind(
                 "ours",

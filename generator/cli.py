@@ -250,12 +250,13 @@ def _lint(args: argparse.Namespace) -> int:
 
     from generator import load as loading
     from generator import operations
-    from generator.lint import compat, lint_api
+    from generator.contract import compat
+    from generator.lint import lint_api
 
     spec = loading.load(args.spec)
     api = operations.build(spec.doc, _build_options(args), Diagnostics())
     chosen = args.client or ["all"]
-    clients = compat().CLIENTS if "all" in chosen else tuple(dict.fromkeys(chosen))
+    clients = compat.CLIENTS if "all" in chosen else tuple(dict.fromkeys(chosen))
     found = lint_api(api, clients, args.server_key)
     if args.format == "json":
         print(json.dumps([v.as_dict() for v in found], indent=2))

@@ -9,9 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from generator.contract import contract, operation
+
 JSON = dict[str, Any]
-Location = Literal["path", "query", "header", "cookie"]
-MethodClass = Literal["read", "write", "custom"]
+Location = contract.Location
+MethodClass = contract.MethodClass
+Retry = contract.Retry
+# the runtime's own class: what a tool's hints are, defined once
+Annotations = operation.Annotations
 
 
 @dataclass(frozen=True)
@@ -43,25 +48,6 @@ class Body:
     files: tuple[str, ...] = ()  # arguments that carry a file (multipart parts, raw bodies)
 
 
-@dataclass(frozen=True)
-class Annotations:
-    title: str
-    read_only: bool
-    destructive: bool
-    idempotent: bool
-    open_world: bool
-
-    def as_mcp(self) -> JSON:
-        """The annotations as MCP's tools/list spells them."""
-        return {
-            "title": self.title,
-            "readOnlyHint": self.read_only,
-            "destructiveHint": self.destructive,
-            "idempotentHint": self.idempotent,
-            "openWorldHint": self.open_world,
-        }
-
-
 @dataclass
 class Policy:
     """What upstream says about how a tool should behave (``x-artie-mcp``)."""
@@ -70,7 +56,7 @@ class Policy:
     title: str | None = None
     trigger: str | None = None
     scopes: tuple[str, ...] = ()
-    retry: Literal["safe", "unsafe", "safe-after-state-check"] = "unsafe"
+    retry: Retry = "unsafe"
     input_sensitivity: str = "none"
     output_sensitivity: str = "none"
     bodiless_success: bool = False
@@ -85,19 +71,21 @@ class Tool:
     method: str  # upper case
     path: str
     name: str = ""  # settled by naming.resolve
+    title: str = ""
     summary: str = ""
     description: str = ""  # the tool description as served
     tags: tuple[str, ...] = ()
     deprecated: bool = False
     method_class: MethodClass = "custom"
-    annotations: Annotations | None = None
+    annotations: Any = None  # Annotations, set by the builder
     policy: Policy = field(default_factory=Policy)
     params: list[Param] = field(default_factory=list)
     body: Body | None = None
     input_schema: JSON = field(default_factory=dict)
-    output_schema: JSON | None = None
+    response_schema: JSON | None = None  # the documented success body, self-contained
+    output_schema: JSON | None = None  # as advertised: an outline the runtime always meets
     output_wrapped: bool = False  # structuredContent is {"result": <body>}
-    success_statuses: tuple[int, ...] = ()
+    json_response: bool = False  # every documented success body is JSON
     bodiless: bool = False  # success carries no body: {"ok": true, "status": n}
     list_field: str | None = None  # the array field of a list result, for windowing
     window_args: tuple[str, str] | None = None  # (offset, limit) argument names of list tools

@@ -2,56 +2,36 @@
 
 The rules live in the runtime (``templates/runtime/compat.py``) so the
 generated server can lint its own ``tools/list`` with the same code; this module
-loads that file and applies it to the IR. Gemini is linted in the dialect the
-server serves it (``--schema-profile gemini``); every other client in the
-default profile.
+applies them to the IR. Gemini is linted in the dialect the server serves it
+(``--schema-profile gemini``); every other client in the default profile.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from functools import cache
-from types import ModuleType
 from typing import Any
 
+from generator.contract import compat
 from generator.ir import Api, Tool
-from generator.render import TEMPLATES
-
-
-@cache
-def compat() -> ModuleType:
-    path = TEMPLATES / "runtime" / "compat.py"
-    spec = importlib.util.spec_from_file_location("artie_mcp_gen_compat", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
 def tool_json(tool: Tool, profile: str = "default") -> dict[str, Any]:
     """The tool as ``tools/list`` serves it."""
-    a = tool.annotations
-    assert a is not None
-    schema = (
-        tool.input_schema if profile == "default" else compat().gemini_schema(tool.input_schema)
-    )
+    schema = tool.input_schema if profile == "default" else compat.gemini_schema(tool.input_schema)
     out: dict[str, Any] = {
         "name": tool.name,
-        "title": a.title,
+        "title": tool.title,
         "description": tool.description,
         "inputSchema": schema,
-        "annotations": a.as_mcp(),
     }
     if tool.output_schema is not None:
         out["outputSchema"] = tool.output_schema
+    out["annotations"] = tool.annotations.as_mcp()
     return out
 
 
 def lint_api(api: Api, clients: tuple[str, ...], server_key: str = "artie") -> list[Any]:
-    module = compat()
+    module = compat
     found: list[Any] = []
     tools = api.tools
     default_clients = tuple(c for c in clients if c != "gemini")

@@ -13,8 +13,10 @@ import hashlib
 import keyword
 import re
 
-TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-ARG_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
+from generator.contract import contract
+
+TOOL_NAME = contract.TOOL_NAME
+ARG_NAME = contract.ARG_NAME
 DEFAULT_MAX_NAME_LENGTH = 48
 HASH_LEN = 6
 
@@ -97,13 +99,15 @@ def shorten(name: str, limit: int) -> str:
 
 
 def unique(name: str, taken: set[str], limit: int) -> str:
-    if name not in taken:
+    """``name``, or ``name_2``, ``name_3``...: the first whose case-folded form is
+    not in ``taken`` (tool files must differ on case-insensitive filesystems)."""
+    if name.casefold() not in taken:
         return name
     n = 2
     while True:
         suffix = f"_{n}"
         candidate = name[: limit - len(suffix)] + suffix
-        if candidate not in taken:
+        if candidate.casefold() not in taken:
             return candidate
         n += 1
 

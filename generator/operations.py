@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator import naming, policy, schemas
+from generator.contract import contract
 from generator.diagnostics import Diagnostics
 from generator.ir import JSON, Api, Body, Param, Tool, Webhook
 
@@ -17,13 +18,6 @@ IGNORED_HEADERS = {"authorization", "content-type", "accept"}
 NOT_DOT_SEGMENT = "^(?!\\.\\.?$)"
 # printable ASCII without leading or trailing blanks (RFC 9110 field values)
 HEADER_VALUE = "^(?:[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?)?$"
-BODILESS_SCHEMA: JSON = {
-    "type": "object",
-    "description": "Success without a body: the HTTP status (and any body upstream sent anyway).",
-    "properties": {"ok": {"const": True}, "status": {"type": "integer"}, "body": {}},
-    "required": ["ok", "status"],
-}
-RESULT_KEY = "result"
 BODY_PREFERENCE = (
     "application/x-www-form-urlencoded",
     "multipart/form-data",
@@ -44,18 +38,6 @@ FILE_SCHEMA: JSON = {
 }
 
 
-WINDOW_SCHEMA: JSON = {
-    "type": "object",
-    "description": "Set when the list was cut; call again from next_offset for more.",
-    "properties": {
-        "offset": {"type": "integer"},
-        "returned": {"type": "integer"},
-        "total": {"type": "integer"},
-        "truncated": {"type": "boolean"},
-        "next_offset": {"type": ["integer", "null"]},
-    },
-}
-WINDOW_KEY = "_window"
 PROJECT_MIN_CHARS = 1500  # object results this large (as schema) get a field projection
 
 
@@ -187,7 +169,7 @@ class Builder:
         """One pass: every tool gets a unique, valid, short-enough name."""
         limit = self.options.max_name_length
         prefix = self.options.tool_prefix
-        taken: set[str] = set()
+        taken: set[str] = set()  # case-folded: tool files must differ on every filesystem
         renames: list[tuple[str, str, str]] = []
         for tool in tools:
             if tool.operation_id:
@@ -198,7 +180,7 @@ class Builder:
                 base = naming.derive_name(tool.method, tool.path)
             wanted = prefix + base
             name = naming.unique(naming.shorten(wanted, limit), taken, limit)
-            taken.add(name)
+            taken.add(name.casefold())
             tool.name = name
             original = prefix + tool.operation_id if tool.operation_id else None
             if original is not None and name != original:
@@ -213,9 +195,15 @@ class Builder:
 
     def _result_controls(self, tool: Tool) -> None:
         """List tools get offset/limit arguments; object results a field projection."""
-        out = tool.output_schema
-        if out is None or tool.bodiless:
+        documented = tool.response_schema
+        if documented is None or tool.bodiless or tool.output_schema is None:
             return
+        # the shape of structuredContent: a wrapped answer sits under "result"
+        out = (
+            {"type": "object", "properties": {contract.RESULT_KEY: documented}}
+            if tool.output_wrapped
+            else documented
+        )
         raw_props = out.get("properties")
         props: JSON = raw_props if isinstance(raw_props, dict) else {}
         arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
@@ -227,7 +215,7 @@ class Builder:
             taken.add(name)
             return name
 
-        if len(arrays) == 1 and WINDOW_KEY not in props:
+        if len(arrays) == 1 and contract.WINDOW_KEY not in props:
             tool.list_field = arrays[0]
             offset, limit = free("result_offset"), free("result_limit")
             tool.window_args = (offset, limit)
@@ -241,7 +229,6 @@ class Builder:
                 "minimum": 1,
                 "description": "Most list items to return (default: all that fit).",
             }
-            tool.output_schema = {**out, "properties": {**props, WINDOW_KEY: WINDOW_SCHEMA}}
         big = len(json.dumps(out, separators=(",", ":"))) >= PROJECT_MIN_CHARS
         if out.get("type") == "object" and (tool.list_field or big):
             tool.fields_arg = free("result_fields")
@@ -286,6 +273,7 @@ class Builder:
                 continue
             tool.chunk_field = field_name
             tool.output_schema = None  # one result per chunk: no single shape to declare
+            tool.response_schema = None
             self.diagnostics.info(
                 tool.where, f"requests over the size limit are split on {field_name!r}"
             )
@@ -309,12 +297,13 @@ class Builder:
         title = (
             pol.title or summary or naming.derive_name(method, path).replace("_", " ").capitalize()
         )
-        ann = policy.tool_annotations(op, method, title)
+        ann = policy.tool_annotations(op, method)
         op_id = op.get("operationId")
         tool = Tool(
             operation_id=str(op_id) if op_id else None,
             method=method,
             path=path,
+            title=title,
             summary=summary,
             tags=tuple(str(t) for t in op.get("tags") or ()),
             deprecated=op.get("deprecated") is True,
@@ -482,48 +471,45 @@ class Builder:
         return schemas.finalize(root)
 
     def _responses(self, tool: Tool, op: JSON, where: str) -> None:
+        """The documented success body (``response_schema``) and what is advertised
+        (``output_schema``): an outline that any answer the runtime passes on meets,
+        whatever a newer release of the API adds or widens (see ``schemas.outline``)."""
         responses = op.get("responses") or {}
-        success: list[tuple[int, Any]] = []  # (status, schema or None for no body)
+        bodies: list[Any] = []  # schemas of JSON success bodies
         other_content = False
+        with_body = 0
         for code, raw in responses.items():
-            code = str(code)
-            if not re.fullmatch(r"2(\d\d|XX)", code, re.IGNORECASE):
+            if not re.fullmatch(r"2(\d\d|XX)", str(code), re.IGNORECASE):
                 continue
-            status = 200 if code.upper() == "2XX" else int(code)
             response = self._deref(raw)
             content = (response or {}).get("content") or {}
             json_ct = next((ct for ct in content if _is_json(ct)), None)
             if json_ct is not None:
-                success.append((status, (content[json_ct] or {}).get("schema", {})))
+                bodies.append((content[json_ct] or {}).get("schema", {}))
+                with_body += 1
             elif content:
                 other_content = True
-                success.append((status, None))
-            else:
-                success.append((status, None))
-        tool.success_statuses = tuple(sorted(s for s, _ in success))
-        bodies = [s for _, s in success if s is not None]
-        if success and not bodies and not other_content:
-            tool.bodiless = True
-            tool.output_schema = BODILESS_SCHEMA
+        if not bodies and not other_content:
+            if responses and any(
+                re.fullmatch(r"2(\d\d|XX)", str(c), re.IGNORECASE) for c in responses
+            ):
+                tool.bodiless = True
+                tool.output_schema = contract.BODILESS_SCHEMA
             return
-        if other_content or len(bodies) != len(success) or not bodies:
-            return  # several shapes or non-JSON: no output schema rather than a wrong one
-        first = json.dumps(bodies[0], sort_keys=True)
-        if any(json.dumps(b, sort_keys=True) != first for b in bodies[1:]):
-            return
-        converted, defs = self.walker.convert(bodies[0], "output", where)
+        if other_content:
+            return  # text or binary answers: shown as content, no structured result
+        tool.json_response = True
+        distinct: dict[str, Any] = {}
+        for body in bodies:
+            distinct.setdefault(json.dumps(body, sort_keys=True), body)
+        shapes = list(distinct.values())
+        raw_schema = shapes[0] if len(shapes) == 1 else {"anyOf": shapes}
+        converted, defs = self.walker.convert(raw_schema, "output", where)
         if not isinstance(converted, dict):
             converted = {} if converted is True else {"not": {}}
-        if converted.get("type") == "object":
-            tool.output_schema = schemas.finalize(schemas.with_defs(converted, defs))
-        else:
-            wrapped: JSON = {
-                "type": "object",
-                "properties": {RESULT_KEY: converted},
-                "required": [RESULT_KEY],
-            }
-            tool.output_schema = schemas.finalize(schemas.with_defs(wrapped, defs))
-            tool.output_wrapped = True
+        tool.response_schema = schemas.finalize(schemas.with_defs(converted, defs))
+        tool.output_wrapped = not schemas.always_object(tool.response_schema)
+        tool.output_schema = schemas.outline(tool.response_schema, tool.output_wrapped)
 
 
 def _is_file(schema: Any) -> bool:

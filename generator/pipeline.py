@@ -66,9 +66,7 @@ def build(
     digest = stages.run("digest", lambda: operations.digest(spec))
     models = None
     if render_options.models:  # started now: it runs while the spec is validated
-        info = spec.get("info") or {}
-        title, version = str(info.get("title", "API")), str(info.get("version", ""))
-        models = ModelsJob(spec, title, version, digest)
+        models = ModelsJob(spec, digest)
     try:
         if validate:
             stages.run("validate", lambda: _validate(spec, digest, source))
@@ -123,7 +121,8 @@ def _build(
 
 def _lint(api: Api, diagnostics: Diagnostics) -> None:
     """A tool list that a real client rejects is a broken product: fail generation."""
-    from generator.lint import compat, lint_api
+    from generator.contract import compat
+    from generator.lint import lint_api
 
-    for v in lint_api(api, compat().CLIENTS):
+    for v in lint_api(api, compat.CLIENTS):
         diagnostics.error(f"{v.tool} ({v.client})", f"{v.rule} at {v.pointer}: {v.message}")

@@ -7,14 +7,12 @@ limit that Claude Code applies.
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from generator.ir import Annotations, MethodClass, Policy
+from generator.contract import contract
+from generator.ir import Annotations, MethodClass, Policy, Retry
 
 EXTENSION = "x-artie-mcp"
-MAX_DESCRIPTION = 2000  # Claude Code cuts tool descriptions at 2,048 characters
-RETRY_VALUES = ("safe", "unsafe", "safe-after-state-check")
-Retry = Literal["safe", "unsafe", "safe-after-state-check"]
 
 
 def read_policy(op: dict[str, Any], method: str) -> Policy:
@@ -24,7 +22,7 @@ def read_policy(op: dict[str, Any], method: str) -> Policy:
         return Policy(retry="safe" if safe else "unsafe", from_spec=False)
     exposure = block.get("exposure", "exposed")
     retry = block.get("retrySemantics")
-    if retry not in RETRY_VALUES:
+    if retry not in contract.RETRY_SEMANTICS:
         retry = "safe" if method in ("GET", "HEAD", "PUT", "DELETE") else "unsafe"
     scopes = block.get("requiredScopes") or ()
     return Policy(
@@ -46,7 +44,7 @@ def _text(value: Any) -> str | None:
     return str(value).strip() if isinstance(value, str) and value.strip() else None
 
 
-def tool_annotations(op: dict[str, Any], method: str, title: str) -> Annotations:
+def tool_annotations(op: dict[str, Any], method: str) -> Annotations:
     """``x-artie-mcp`` hints where given; otherwise from the HTTP method."""
     raw = op.get(EXTENSION)
     block: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -63,7 +61,6 @@ def tool_annotations(op: dict[str, Any], method: str, title: str) -> Annotations
 
     read_only = hint("readOnlyHint")
     return Annotations(
-        title=title,
         read_only=read_only,
         destructive=False if read_only else hint("destructiveHint"),
         idempotent=hint("idempotentHint"),
@@ -116,7 +113,7 @@ def describe(
         if policy.remediation:
             parts.append(policy.remediation)
     text = "\n\n".join(p for p in parts if p)
-    return cut(text, MAX_DESCRIPTION)
+    return cut(text, contract.MAX_DESCRIPTION)
 
 
 def cut(text: str, limit: int) -> str:

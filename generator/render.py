@@ -15,8 +15,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import formatting, naming
-from generator.diagnostics import Diagnostics
+from generator import formatting
+from generator.contract import contract, operation
+from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
 from generator.models import ModelsJob
 
@@ -99,50 +100,46 @@ def auth_view(api: Api) -> dict[str, Any]:
     return view
 
 
-def _hints(tool: Tool) -> str:
-    a = tool.annotations
-    assert a is not None
-    names = [
-        n
-        for n, on in (
-            ("read-only", a.read_only),
-            ("destructive", a.destructive),
-            ("idempotent", a.idempotent),
-        )
-        if on
-    ]
-    return ", ".join(names) or "-"
-
-
-def manifest(api: Api) -> dict[str, Any]:
-    def entry(tool: Tool) -> dict[str, Any]:
-        a = tool.annotations
-        assert a is not None
-        return {
-            "name": tool.name,
-            "operationId": tool.operation_id,
-            "method": tool.method,
-            "path": tool.path,
-            "exposure": tool.policy.exposure,
-            "class": tool.method_class,
-            "tags": list(tool.tags),
-            "annotations": a.as_mcp(),
-        }
-
-    return {
-        "spec": {
-            "title": api.title,
-            "version": api.version,
-            "openapi": api.openapi,
-            "digest": api.digest,
-        },
-        "policy_from_spec": api.has_policy,
-        "tools": [entry(t) for t in api.all_tools],
-        "webhooks": [
-            {"name": w.name, "method": w.method, "summary": w.summary} for w in api.webhooks
-        ],
-        "renamed": [{"where": w, "wanted": a, "name": b} for w, a, b in api.renames],
-    }
+def declaration(tool: Tool) -> Any:
+    """The runtime's ``Operation`` for a tool: what its data file holds."""
+    policy = tool.policy
+    body = tool.body
+    return operation.Operation(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description,
+        method=tool.method,
+        path=tool.path,
+        annotations=tool.annotations,
+        params=tuple(
+            operation.Param(p.arg, p.wire, p.location, p.style, p.explode) for p in tool.params
+        ),
+        body=(
+            operation.Body(body.content_type, body.mode, body.arg, body.fields, body.files)
+            if body is not None
+            else None
+        ),
+        tags=tool.tags,
+        method_class=tool.method_class,
+        exposure=policy.exposure,
+        bodiless=tool.bodiless,
+        output_wrapped=tool.output_wrapped,
+        json_response=tool.json_response,
+        list_field=tool.list_field,
+        window_args=tool.window_args or (),
+        fields_arg=tool.fields_arg,
+        chunk_field=tool.chunk_field,
+        state_check=tool.state_check,
+        retry=policy.retry,
+        scopes=policy.scopes,
+        input_sensitivity=policy.input_sensitivity,
+        output_sensitivity=policy.output_sensitivity,
+        exclusion_reason=policy.exclusion_reason,
+        remediation=policy.remediation,
+        input_schema=tool.input_schema,
+        output_schema=tool.output_schema,
+        response_schema=tool.response_schema,
+    )
 
 
 def render(
@@ -156,39 +153,25 @@ def render(
     """The whole package, formatted, as {relative path: text}."""
     pkg = options.package
     if models is None and options.models:
-        models = ModelsJob(spec, api.title, api.version, api.digest)
+        models = ModelsJob(spec, api.digest)
     try:
         env = environment()
         files: dict[str, str] = {}
         python: dict[str, str] = {}
         ctx = _context(api, options)
-        modules = []
         for tool in api.all_tools:
-            module = naming.python_identifier(tool.name)
-            modules.append(module)
-            python[f"{pkg}/tools/{module}.py"] = env.get_template("tool.py.jinja").render(
-                tool=tool,
-                doc_line=one_line(f"{tool.method} {tool.path}: {tool.summary or tool.name}"),
-                **ctx,
-            )
-            schemas: dict[str, Any] = {"input": tool.input_schema, "output": tool.output_schema}
-            files[f"{pkg}/schemas/{tool.name}.json"] = (
-                json.dumps(schemas, indent=2, ensure_ascii=False) + "\n"
-            )
-        python[f"{pkg}/tools/__init__.py"] = env.get_template("tools_init.py.jinja").render(
-            modules=modules, **ctx
-        )
+            path = f"{pkg}/{contract.TOOLS_DIR}/{tool.name}.json"
+            files[path] = operation.dump(declaration(tool))
         python[f"{pkg}/__init__.py"] = env.get_template("init.py.jinja").render(**ctx)
         python[f"{pkg}/__main__.py"] = env.get_template("main.py.jinja").render(**ctx)
         python[f"{pkg}/app.py"] = env.get_template("app.py.jinja").render(**ctx)
-        files["pyproject.toml"] = env.get_template("pyproject.toml.jinja").render(**ctx)
+        files["pyproject.toml"] = pyproject(api, options)
         files["README.md"] = env.get_template("README.md.jinja").render(**ctx)
-        files[f"{pkg}/manifest.json"] = (
-            json.dumps(manifest(api), indent=2, ensure_ascii=False) + "\n"
-        )
         files[f"{pkg}/py.typed"] = ""
         if prompts:
-            files[f"{pkg}/prompts.json"] = json.dumps(prompts, indent=2, ensure_ascii=False) + "\n"
+            files[f"{pkg}/{contract.PROMPTS_FILE}"] = (
+                json.dumps(prompts, indent=2, ensure_ascii=False) + "\n"
+            )
         for source in sorted((TEMPLATES / "runtime").glob("*.py")):
             files[f"{pkg}/runtime/{source.name}"] = source.read_text(encoding="utf-8")
         files.update(formatting.format_many(python))  # while the models are still being made
@@ -202,13 +185,57 @@ def render(
     return dict(sorted(files.items()))
 
 
+DEPENDENCIES = (
+    "mcp>=2.3,<3",
+    "httpx>=0.28,<1",
+    "sniffio>=1.3",  # without it httpcore retries its import on every request
+    "jsonschema>=4.20",
+    "pydantic>=2.7,<3",
+    "uvicorn>=0.30",
+    "starlette>=0.40",
+)
+
+
+def pyproject(api: Api, options: RenderOptions) -> str:
+    """``pyproject.toml``, written by a TOML writer (spec strings are escaped) and
+    parsed back before it is used."""
+    import tomllib
+
+    import tomli_w
+
+    document = {
+        "build-system": {"requires": ["setuptools>=68"], "build-backend": "setuptools.build_meta"},
+        "project": {
+            "name": options.dist_name,
+            "version": dist_version(api.version),
+            "description": f"MCP server for {' '.join(api.title.split())}, generated from its OpenAPI spec",
+            "readme": "README.md",
+            "requires-python": ">=3.11",
+            "dependencies": list(DEPENDENCIES),
+            "scripts": {options.command: f"{options.package}.app:main"},
+        },
+        "tool": {
+            "setuptools": {
+                "packages": {"find": {"where": ["."], "include": [f"{options.package}*"]}},
+                "package-data": {"*": ["*.json", "py.typed"]},
+            }
+        },
+    }
+    text = "# Generated by artie-mcp-gen. Do not edit.\n" + tomli_w.dumps(document)
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # a generator bug: never write it
+        raise GeneratorError(f"the rendered pyproject.toml does not parse: {exc}") from None
+    return text
+
+
 def instructions(api: Api) -> str:
     """The fixed part of the server's instructions; the runtime adds what this
     configuration leaves out."""
     about = " ".join(str(api.description or "").split())
     if len(about) > 300:
         about = about[:299] + "…"
-    text = f"Tools for the {api.title} ({api.version}), generated from its OpenAPI spec."
+    text = f"Tools for the {' '.join(api.title.split())}, generated from its OpenAPI spec."
     if about:
         text += f" {about}"
     return (
@@ -245,7 +272,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "dist_version": dist_version(api.version),
         "command": options.command,
         "server_name": options.dist_name,
-        "server_key": options.dist_name.replace("-mcp", ""),
+        "server_key": contract.server_key(options.dist_name),
         "env": {
             "api_key": f"{prefix}_API_KEY",
             "base_url": f"{prefix}_BASE_URL",
@@ -261,7 +288,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
                 "method": t.method,
                 "path": one_line(t.path),
                 "method_class": t.method_class,
-                "hints": _hints(t),
+                "hints": ", ".join(t.annotations.labels()) or "-",
             }
             for t in api.tools
         ],

@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any, Literal
 
+from generator.contract import contract
 from generator.diagnostics import Diagnostics
 
 JSON = dict[str, Any]
@@ -422,4 +423,101 @@ def merge_all_of(schema: JSON) -> JSON:
             merged[key] = value
     if required:
         merged["required"] = required
+    return merged
+
+
+# -- what a tool advertises as its outputSchema --------------------------------------
+
+OUTLINE_LEVELS = 2  # property names this deep (a list's item fields are level 2)
+
+
+def always_object(schema: Any) -> bool:
+    """Whether every answer the schema allows is a JSON object."""
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("type") == "object":
+        return True
+    for key in ("anyOf", "oneOf"):
+        alternatives = schema.get(key)
+        if isinstance(alternatives, list) and alternatives:
+            return all(always_object(_resolved(a, schema.get("$defs") or {})) for a in alternatives)
+    parts = schema.get("allOf")
+    return isinstance(parts, list) and any(always_object(p) for p in parts)
+
+
+def _resolved(node: Any, defs: JSON) -> Any:
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return defs.get(unescape(ref.rsplit("/", 1)[-1]), {})
+    return node
+
+
+def outline(schema: JSON, wrapped: bool, levels: int = OUTLINE_LEVELS) -> JSON:
+    """The outputSchema a tool advertises for a documented JSON answer.
+
+    It names the documented properties (``levels`` deep, following ``items``)
+    and asserts nothing below the root: no types, enums, formats, required
+    fields or closed objects. The runtime always hands on a JSON object (a
+    non-object answer, or every answer of a ``wrapped`` tool, under
+    ``"result"``), so every answer meets the outline, however a newer release of
+    the API widens it. The documented schema stays with the tool as
+    ``response_schema`` (drift notes, field projection).
+    """
+    defs = schema.get("$defs") or {}
+    if wrapped:
+        return {
+            "type": "object",
+            "properties": {contract.RESULT_KEY: _outline(schema, defs, levels, frozenset())},
+            "required": [contract.RESULT_KEY],
+        }
+    return {"type": "object", **_outline(schema, defs, levels, frozenset())}
+
+
+def _parts(node: Any, defs: JSON, seen: frozenset[str]) -> list[tuple[JSON, frozenset[str]]]:
+    """The node and every schema it is made of (refs and combinators followed),
+    each with the definitions entered on the way (a cycle is entered once)."""
+    if not isinstance(node, dict):
+        return []
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = unescape(ref.rsplit("/", 1)[-1])
+        if name in seen:
+            return []
+        return _parts(defs.get(name), defs, seen | {name})
+    out = [(node, seen)]
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in node.get(key) or []:
+            out.extend(_parts(sub, defs, seen))
+    return out
+
+
+def _outline(node: Any, defs: JSON, levels: int, seen: frozenset[str]) -> JSON:
+    if levels <= 0:
+        return {}
+    props: dict[str, list[tuple[Any, frozenset[str]]]] = {}
+    items: list[tuple[Any, frozenset[str]]] = []
+    for part, entered in _parts(node, defs, seen):
+        for name, sub in (part.get("properties") or {}).items():
+            props.setdefault(name, []).append((sub, entered))
+        if isinstance(part.get("items"), dict):
+            items.append((part["items"], entered))
+    out: JSON = {}
+    if props:
+        out["properties"] = {name: _union(subs, defs, levels - 1) for name, subs in props.items()}
+    if items:
+        out["items"] = _union(items, defs, levels)
+    return out
+
+
+def _union(nodes: list[tuple[Any, frozenset[str]]], defs: JSON, levels: int) -> JSON:
+    """One outline for every schema a property (or an array's items) may follow."""
+    merged: JSON = {}
+    for node, seen in nodes:
+        for key, value in _outline(node, defs, levels, seen).items():
+            if key == "properties":
+                merged.setdefault("properties", {}).update(
+                    {k: v for k, v in value.items() if k not in merged.get("properties", {})}
+                )
+            else:
+                merged.setdefault(key, value)
     return merged

@@ -17,6 +17,7 @@ from generator import naming
 from generator.diagnostics import Diagnostics
 from generator.operations import Options, build
 from tests.conftest import ARTIE_VERSIONS, artie_spec
+from tests.support import hints
 from tests.support.served import build_tool_server
 
 
@@ -71,15 +72,16 @@ def test_version_generates_and_serves(version: str, tmp_path: Path) -> None:
         assert a is not None
         if has_policy:
             block = op["x-artie-mcp"]
-            assert (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint) == (
+            assert hints.served(a) == hints.declared(
                 block["readOnlyHint"],
                 block["destructiveHint"],
                 block["idempotentHint"],
                 block["openWorldHint"],
             )
         else:
-            assert a.read_only_hint == (op["method"] == "GET")
-            assert a.destructive_hint == (op["method"] == "DELETE")
+            read_only = op["method"] == "GET"
+            assert hints.served(a)[0] == read_only
+            assert read_only or hints.served(a)[1] == (op["method"] == "DELETE")
         for schema in (tool.input_schema, tool.output_schema):
             if schema is None:
                 continue

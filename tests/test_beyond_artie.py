@@ -16,12 +16,12 @@ import yaml
 from jsonschema import Draft202012Validator
 from mcp import Client, StdioServerParameters
 
-from generator.lint import compat
+from generator.contract import compat
 from tests.conftest import PUBLIC_SPECS, REPO, generate_package
+from tests.support.drawing import draw_arguments, run_calls, sendable
 from tests.support.npm_tools import ensure_installed, prism
 from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
-from tests.test_prism_conformance import draw_arguments, run_calls, sendable
 
 FEATURES = REPO / "tests/specs/features.yaml"
 PUBLIC = sorted(PUBLIC_SPECS.glob("*.json"))
@@ -90,8 +90,8 @@ def test_public_spec_installs_serves_and_lists_valid_tools(
         Draft202012Validator.check_schema(tool["inputSchema"])
         if "outputSchema" in tool:
             Draft202012Validator.check_schema(tool["outputSchema"])
-    clients = tuple(c for c in compat().CLIENTS if c != "gemini")
-    assert compat().lint(listed, clients, "svc") == []
+    clients = tuple(c for c in compat.CLIENTS if c != "gemini")
+    assert compat.lint(listed, clients, "svc") == []
 
 
 # Prism 5.14 never reads a repeated form field as an array (it says "must be
@@ -113,11 +113,11 @@ def test_sample_calls_pass_prism_validation(spec: Path, tmp_path: Path) -> None:
             op.body is not None
             and "form" in op.body.content_type
             and any(
-                listing.schemas.input(op.name)["properties"].get(arg, {}).get("type") == "array"
+                op.input_schema["properties"].get(arg, {}).get("type") == "array"
                 for arg, _ in op.body.fields
             )
         )
-        schema = sendable(listing.schemas.input(op.name), op)
+        schema = sendable(op.input_schema, op)
         for args in draw_arguments(schema, 2):
             if form_arrays and any(isinstance(args.get(arg), list) for arg, _ in op.body.fields):
                 skipped.append(op.name)
@@ -218,7 +218,7 @@ def test_server_variables_security_and_awkward_names(tmp_path: Path) -> None:
     app = generate_app(FEATURES, tmp_path, "feat_names")
     assert app.PACKAGE.default_base_url == "https://eu.api.example.test/v2"
     assert app.PACKAGE.auth.kind == "query" and app.PACKAGE.auth.name == "api_key"
-    names_ = {op.name for op in app.OPERATIONS}
+    names_ = {p.stem for p in (app.PACKAGE.root / "tools").glob("*.json")}
     assert "forms_submit_v2" in names_  # operationId 'forms.submit/v2' made a valid name
 
 
@@ -305,8 +305,8 @@ def test_external_refs_are_bundled_and_missing_ones_are_clear_errors(tmp_path: P
     spec = tmp_path / "ext.yaml"
     spec.write_text(yaml.safe_dump(doc))
     app = generate_app(spec, tmp_path, "feat_ext")
-    store = tool_server(app).schemas
-    assert store.output("forms_submit_v2")["properties"] == {
+    served = tool_server(app).operations
+    assert served["forms_submit_v2"].response_schema["properties"] == {
         "id": {"type": "string"},
         "part": {"type": "integer"},
     }

@@ -14,8 +14,9 @@ import pytest
 import yaml
 from mcp import Client
 
+from generator.contract import compat
 from generator.diagnostics import Diagnostics
-from generator.lint import compat, lint_api, tool_json
+from generator.lint import lint_api, tool_json
 from generator.operations import Options, build
 from tests.conftest import ARTIE_VERSIONS, PUBLIC_SPECS, REPO, artie_spec
 from tests.support.served import generate_app, tool_server
@@ -63,7 +64,7 @@ def test_long_operation_ids_are_shortened_for_every_client() -> None:
     assert [r[1] for r in api.renames] == [long_id, long_id + "_v2"]
     # the raw names would break Claude Code and Cursor with a 9-character server key
     raw = [{**tool_json(t), "name": r[1]} for t, r in zip(api.tools, api.renames, strict=True)]
-    assert {v.rule for v in compat().lint(raw, ("claude-code", "cursor"), "artie_ops")} == {
+    assert {v.rule for v in compat.lint(raw, ("claude-code", "cursor"), "artie_ops")} == {
         "tool-name-pattern",
         "tool-name-length",
     }
@@ -90,7 +91,7 @@ def test_union_request_body_goes_under_a_property_and_passes() -> None:
         )
     )
     raw = [{**tool_json(api.tools[0]), "inputSchema": body}]
-    assert {v.rule for v in compat().lint(raw, ("claude",))} >= {
+    assert {v.rule for v in compat.lint(raw, ("claude",))} >= {
         "input-root-combinator",
         "input-root-object",
     }
@@ -126,7 +127,7 @@ def test_arrays_without_items_get_items() -> None:
             "inputSchema": {"type": "object", "properties": {"tags": {"type": "array"}}},
         }
     ]
-    assert {(v.client, v.rule) for v in compat().lint(raw, ("openai", "vscode"))} == {
+    assert {(v.client, v.rule) for v in compat.lint(raw, ("openai", "vscode"))} == {
         ("openai", "array-items"),
         ("vscode", "array-items"),
     }
@@ -158,7 +159,7 @@ def test_recursive_schemas_keep_defs_by_default_and_inline_for_gemini() -> None:
     )
     tool = api.tools[0]
     assert "$defs" in tool.input_schema and "Json" in tool.input_schema["$defs"]
-    gem = compat().gemini_schema(tool.input_schema)
+    gem = compat.gemini_schema(tool.input_schema)
     text = json.dumps(gem)
     assert "$ref" not in text and "$defs" not in text and "recursive structure" in text
     assert lint_api(api, ALL) == []
@@ -200,7 +201,7 @@ def test_list_responses_are_wrapped_in_an_object() -> None:
     raw = [
         {**tool_json(api.tools[0]), "outputSchema": {"type": "array", "items": {"type": "string"}}}
     ]
-    assert [v.rule for v in compat().lint(raw, ("claude",))] == ["output-root-object"]
+    assert [v.rule for v in compat.lint(raw, ("claude",))] == ["output-root-object"]
     assert lint_api(api, ALL) == []
 
 
@@ -217,10 +218,10 @@ def test_gemini_rules_fire_on_the_default_profile_and_not_on_the_gemini_one() ->
         "additionalProperties": False,
     }
     tool = {"name": "t", "description": "d", "inputSchema": schema}
-    rules = {v.rule for v in compat().lint([tool], ("gemini",))}
+    rules = {v.rule for v in compat.lint([tool], ("gemini",))}
     assert {"gemini-format", "gemini-type-list", "gemini-enum", "gemini-keyword"} <= rules
-    gem = compat().gemini_schema(schema)
-    assert compat().lint([{**tool, "inputSchema": gem}], ("gemini",)) == []
+    gem = compat.gemini_schema(schema)
+    assert compat.lint([{**tool, "inputSchema": gem}], ("gemini",)) == []
     assert gem["properties"]["n"] == {
         "type": "integer",
         "nullable": True,
@@ -288,5 +289,5 @@ def test_served_gemini_profile_is_clean_and_still_validates_fully(
 
     tools, bad = anyio.run(main)
     listed = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
-    assert compat().lint(listed, ("gemini",)) == []
+    assert compat.lint(listed, ("gemini",)) == []
     assert bad.is_error and json.loads(bad.content[0].text)["error"]["type"] == "invalid_arguments"

@@ -67,18 +67,18 @@ def test_check_reports_changed_missing_and_extra_files(tmp_path: Path, pinned_sp
     shutil.copytree(
         REPO / "generated", copy, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
     )
-    (copy / "artie_mcp/tools/pipeline_start.py").write_text("# hand edit\n")
-    (copy / "artie_mcp/tools/pipeline_list.py").unlink()
-    (copy / "artie_mcp/tools/stray.py").write_text("x = 1\n")
+    (copy / "artie_mcp/tools/pipeline_start.json").write_text("# hand edit\n")
+    (copy / "artie_mcp/tools/pipeline_list.json").unlink()
+    (copy / "artie_mcp/tools/stray.json").write_text("{}\n")
     proc = run(
         "check", "--spec", str(pinned_spec), "--out", str(copy), "-q", "--prompts", "specs/prompts"
     )
     assert proc.returncode == 1
     assert "1 changed, 1 missing, 1 not generated any more" in proc.stderr
     assert (
-        "pipeline_start.py" in proc.stdout
+        "pipeline_start.json" in proc.stdout
         and "-# hand edit" in proc.stdout
-        and "stray.py" in proc.stdout
+        and "stray.json" in proc.stdout
     )
 
 

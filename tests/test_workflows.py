@@ -91,7 +91,10 @@ def test_instructions_name_excluded_operations_and_a_resource_explains_them(app:
     instructions, resources, body = anyio.run(main)
     assert instructions is not None and len(instructions) < 2048
     assert "connector_create" in instructions and "pipeline_validate_unsaved_source" in instructions
-    assert str(resources[0].uri) == server.resource_uri() and server.resource_uri() in instructions
+    assert (
+        str(resources[0].uri) == server.catalog.resource_uri()
+        and server.catalog.resource_uri() in instructions
+    )
     text = body.contents[0].text
     assert "## connector_create" in text and "instead:" in text
     assert "Use column_hashing_salt_list for non-secret salt references." in text

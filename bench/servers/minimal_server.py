@@ -1,14 +1,12 @@
 """The floor: the least a low-level ``mcp.server.Server`` needs to serve the
 same tools as artie-mcp.
 
-Names, titles, hints, method and path come from the generated package's
-``manifest.json``, the schemas from its ``schemas/*.json``, descriptions from
-a JSON file the benchmark extracts beforehand (``--descriptions``). Calls go
+Names, titles, descriptions, hints, method, path and schemas come from the
+generated package's tool files (``tools/*.json``, read as plain JSON). Calls go
 straight to ``ARTIE_BASE_URL`` with one pooled ``httpx.AsyncClient``: no
 argument validation, no result shaping, no error mapping.
 
-    python bench/servers/minimal_server.py --package-dir generated/artie_mcp \
-        [--descriptions d.json] [--http PORT]
+    python bench/servers/minimal_server.py --package-dir generated/artie_mcp [--http PORT]
 """
 
 from __future__ import annotations
@@ -26,41 +24,40 @@ import mcp.types as t
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
+def hints(a: dict[str, bool]) -> dict[str, bool]:
+    """The hints as artie-mcp serves them: MCP's defaults left out."""
+    out = {"read_only_hint": True} if a["read_only"] else {"destructive_hint": a["destructive"]}
+    if not a["read_only"] and a["idempotent"]:
+        out["idempotent_hint"] = True
+    if not a["open_world"]:
+        out["open_world_hint"] = False
+    return out
 
-def load_tools(
-    package_dir: Path, descriptions: dict[str, str]
-) -> tuple[list[t.Tool], dict[str, Any]]:
-    manifest = json.loads((package_dir / "manifest.json").read_text(encoding="utf-8"))
+
+def load_tools(package_dir: Path) -> tuple[list[t.Tool], dict[str, Any]]:
     tools: list[t.Tool] = []
     ops: dict[str, Any] = {}
-    for entry in manifest["tools"]:
-        if entry["exposure"] != "exposed":
+    for path in sorted((package_dir / "tools").glob("*.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if entry.get("exposure", "exposed") != "exposed":
             continue
         name = entry["name"]
-        schemas = json.loads((package_dir / "schemas" / f"{name}.json").read_text(encoding="utf-8"))
-        a = entry["annotations"]
         tools.append(
             t.Tool(
                 name=name,
-                title=a["title"],
-                description=descriptions.get(name, a["title"]),
-                input_schema=schemas["input"],
-                output_schema=schemas.get("output"),
-                annotations=t.ToolAnnotations(
-                    title=a["title"],
-                    read_only_hint=a["readOnlyHint"],
-                    destructive_hint=a["destructiveHint"],
-                    idempotent_hint=a["idempotentHint"],
-                    open_world_hint=a["openWorldHint"],
-                ),
+                title=entry["title"],
+                description=entry["description"],
+                input_schema=entry["input_schema"],
+                output_schema=entry.get("output_schema"),
+                annotations=t.ToolAnnotations(**hints(entry["annotations"])),
             )
         )
         ops[name] = entry
     return tools, ops
 
 
-def build(package_dir: Path, descriptions: dict[str, str]) -> Server[Any]:
-    tools, ops = load_tools(package_dir, descriptions)
+def build(package_dir: Path) -> Server[Any]:
+    tools, ops = load_tools(package_dir)
     base_url = (os.environ.get("ARTIE_BASE_URL") or "https://api.artie.com").rstrip("/")
     headers = {"Authorization": f"Bearer {os.environ.get('ARTIE_API_KEY', '')}"}
     client: list[httpx.AsyncClient] = []
@@ -98,13 +95,11 @@ def build(package_dir: Path, descriptions: dict[str, str]) -> Server[Any]:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--package-dir", type=Path, required=True)
-    p.add_argument("--descriptions", type=Path)
     p.add_argument(
         "--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT/mcp"
     )
     args = p.parse_args()
-    descriptions = json.loads(args.descriptions.read_text()) if args.descriptions else {}
-    server = build(args.package_dir, descriptions)
+    server = build(args.package_dir)
     if args.http:
         import uvicorn
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from generator.contract import contract
 from generator.ir import Tool
 
 Severity = Literal["breaking", "warning", "info"]
@@ -407,6 +408,23 @@ class SchemaDiff:
                 self.add("narrow" if narrows else "widen", f"{s}-{name}-{event}", ptr, message)
 
 
+def documented_output(tool: Tool) -> JSON | None:
+    """What a tool's structuredContent documentedly holds (not the advertised
+    outline): the bodiless shape, or the response schema, under "result" when wrapped."""
+    if tool.bodiless:
+        return dict(contract.BODILESS_SCHEMA)
+    if tool.response_schema is None:
+        return None
+    if tool.output_wrapped:
+        key = contract.RESULT_KEY
+        inner = {k: v for k, v in tool.response_schema.items() if k != "$defs"}
+        out: JSON = {"type": "object", "properties": {key: inner}, "required": [key]}
+        if "$defs" in tool.response_schema:
+            out["$defs"] = tool.response_schema["$defs"]
+        return out
+    return tool.response_schema
+
+
 def schema_changes(base: Tool, head: Tool) -> list[Change]:
     """Input and output schema changes of one tool (the same route in both specs)."""
     params = {p.arg: p.location for p in head.params} | {p.arg: p.location for p in base.params}
@@ -418,14 +436,15 @@ def schema_changes(base: Tool, head: Tool) -> list[Change]:
     found = SchemaDiff("input", "request", params, body_arg, None, generated).run(
         base.input_schema, head.input_schema
     )
-    if base.output_schema is not None and head.output_schema is not None:
+    old, new = documented_output(base), documented_output(head)
+    if old is not None and new is not None:
         wrapped = "result" if base.output_wrapped or head.output_wrapped else None
         diff = SchemaDiff("output", "response", result_key=wrapped)
-        found += diff.run(base.output_schema, head.output_schema)
-    elif base.output_schema is not None:
+        found += diff.run(old, new)
+    elif old is not None:
         message = "no outputSchema any more: the result is no longer described"
         found.append(Change("warning", "tool-output-schema-removed", "output", "", message))
-    elif head.output_schema is not None:
+    elif new is not None:
         message = "the result now has an outputSchema"
         found.append(Change("info", "tool-output-schema-added", "output", "", message))
     return found

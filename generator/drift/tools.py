@@ -116,8 +116,8 @@ def meta_changes(base: Tool, head: Tool) -> list[Change]:
         add("info", "tool-route-changed", "/path", f"route {base.where} -> {head.where}")
     ba, ha = base.annotations, head.annotations
     if ba is not None and ha is not None:
-        if ba.title != ha.title:
-            add("info", "tool-title-changed", "/title", f"title {ba.title!r} -> {ha.title!r}")
+        if base.title != head.title:
+            add("info", "tool-title-changed", "/title", f"title {base.title!r} -> {head.title!r}")
         for attr, served, to_true, to_false in HINTS:
             was, now = getattr(ba, attr), getattr(ha, attr)
             if was != now:

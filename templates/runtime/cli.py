@@ -8,12 +8,11 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compat import CLIENTS, lint
-from .operation import Operation, PackageInfo
-from .schemas import SchemaStore
+from .contract import server_key
+from .operation import PackageInfo
 from .settings import OPTIONS, Settings
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
     config.add_argument("client", choices=CONFIG_CLIENTS)
     config.add_argument(
         "--name",
-        default=package.command.replace("-mcp", "") or package.command,
+        default=server_key(package.command),
         help="server key in the client",
     )
     config.add_argument(
@@ -78,7 +77,7 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
     )
     lint_p.add_argument(
         "--server-key",
-        default=package.command.replace("-mcp", ""),
+        default=server_key(package.command),
         help="the key clients know the server by",
     )
     return p
@@ -91,21 +90,13 @@ def flags_of(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def main(
-    package: PackageInfo,
-    operations: Sequence[Operation],
-    schema_dir: Path,
-    argv: Sequence[str] | None = None,
-) -> int:
+def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
     args = parser(package).parse_args(argv)
     try:
         settings = Settings.load(package, flags_of(args), config_file=args.config)
         from .server import ToolServer
 
-        prompts = schema_dir.parent / "prompts.json"
-        tool_server = ToolServer(
-            package, operations, SchemaStore(schema_dir), settings, prompts_file=prompts
-        )
+        tool_server = ToolServer.create(package, settings)
     except ValueError as exc:
         print(f"{package.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -136,17 +127,7 @@ def _tools(tool_server: ToolServer) -> int:
     width = max((len(op.name) for op in ops), default=4)
     print(f"{'tool'.ljust(width)}  class   hints                          tags", file=sys.stdout)
     for op in ops:
-        a = op.annotations
-        hints = [
-            h
-            for h, on in (
-                ("read-only", a.read_only),
-                ("destructive", a.destructive),
-                ("idempotent", a.idempotent),
-                ("open-world", a.open_world),
-            )
-            if on
-        ]
+        hints = op.annotations.labels()
         excluded = "  [excluded by the spec, opted in]" if op.exposure == "excluded" else ""
         print(
             f"{op.name.ljust(width)}  {op.method_class.ljust(6)}  {', '.join(hints).ljust(30)} {', '.join(op.tags)}{excluded}"

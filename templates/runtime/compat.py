@@ -1,6 +1,6 @@
 """What real MCP clients and model APIs accept, as code: a lint and the Gemini dialect.
 
-This module stands alone (no imports from the package) so that the generator
+It imports only ``contract`` (standard library only) so that the generator
 (``artie-mcp-gen lint``) and the generated server (``artie-mcp lint``,
 ``--schema-profile gemini``) share one copy of the rules. Each rule names its
 source: the client's own error text where one is known.
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from .contract import ARG_NAME as PROPERTY_KEY
+from .contract import CLIENT_DESCRIPTION_LIMIT as MAX_DESCRIPTION
+from .contract import TOOL_NAME
+
 CLIENTS = ("claude", "claude-code", "cursor", "openai", "vscode", "gemini")
-TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-PROPERTY_KEY = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
-MAX_DESCRIPTION = 2048
 GEMINI_RECURSION_DEPTH = 2
 GEMINI_KEYWORDS = {
     "type", "format", "title", "description", "nullable", "enum", "items", "minItems", "maxItems",

@@ -35,7 +35,7 @@ def message(op: Operation, arguments: dict[str, Any]) -> str:
     shown = ", ".join(
         f"{k}={json.dumps(v, ensure_ascii=False)[:60]}"
         for k, v in arguments.items()
-        if not k.startswith("result_")
+        if k not in op.control_args
     )
     return (
         f"{op.title}? This cannot be undone. {op.method} {op.path}"
@@ -85,6 +85,29 @@ def accepted(result: Any) -> tuple[bool, str]:
     return action == "accept" and content.get(KEY) is True, (
         "decline" if action == "accept" else action
     )
+
+
+async def gate(
+    ctx: Any,
+    params: types.CallToolRequestParams,
+    op: Operation,
+    arguments: dict[str, Any],
+    command: str,
+) -> ToolError | types.InputRequiredResult | None:
+    """None when the user accepted; otherwise the refusal, or the request to ask."""
+    if not can_elicit(ctx.session.client_capabilities):
+        return not_possible(op, command)
+    if modern(ctx.protocol_version):
+        answers = params.input_responses or {}
+        if KEY not in answers or params.request_state != binding(op, arguments):
+            return input_required(op, arguments)
+        answer: Any = answers[KEY]
+    else:
+        answer = await ctx.session.elicit_form(
+            message(op, arguments), SCHEMA, related_request_id=ctx.request_id
+        )
+    ok, action = accepted(answer)
+    return None if ok else declined(op, arguments, action)
 
 
 def input_required(op: Operation, arguments: dict[str, Any]) -> types.InputRequiredResult:

@@ -16,6 +16,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from tests.conftest import REPO
+from tests.support.hints import declared as declared_hints
+from tests.support.hints import served as served_hints
 from tests.support.upstream import Reply, Upstream
 
 pytestmark = pytest.mark.slow
@@ -82,13 +84,13 @@ def test_installed_server_lists_the_exposed_tools_as_the_spec_says(
         hints = op["x-artie-mcp"]
         a = tool.annotations
         assert a is not None
-        assert (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint) == (
+        assert served_hints(a) == declared_hints(
             hints["readOnlyHint"],
             hints["destructiveHint"],
             hints["idempotentHint"],
             hints["openWorldHint"],
         ), tool.name
-        assert tool.title == hints["title"] == a.title
+        assert tool.title == hints["title"]
         assert tool.description and op["summary"].rstrip(".") in tool.description
         assert hints["triggerDescription"] in tool.description
         assert len(tool.description) < 2048

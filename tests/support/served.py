@@ -27,21 +27,13 @@ def tool_server(app: Any, http_transport: Any = None, **settings: Any) -> Any:
     """A ``ToolServer`` of a generated package, with settings overridden."""
     package = app.__name__.rsplit(".", 1)[0]
     server_mod = importlib.import_module(f"{package}.runtime.server")
-    schemas_mod = importlib.import_module(f"{package}.runtime.schemas")
     settings_mod = importlib.import_module(f"{package}.runtime.settings")
-    cfg = settings_mod.Settings.from_env(app.PACKAGE, {})
+    cfg = settings_mod.Settings.load(app.PACKAGE, env={})
     cfg.audit_log = os.devnull  # tests that read the audit log set their own
     for key, value in settings.items():
         assert hasattr(cfg, key), key
         setattr(cfg, key, value)
-    return server_mod.ToolServer(
-        app.PACKAGE,
-        app.OPERATIONS,
-        schemas_mod.SchemaStore(app.SCHEMA_DIR),
-        cfg,
-        transport=http_transport,
-        prompts_file=Path(app.SCHEMA_DIR).parent / "prompts.json",
-    )
+    return server_mod.ToolServer.create(app.PACKAGE, cfg, transport=http_transport)
 
 
 def build_tool_server(

@@ -1,5 +1,7 @@
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from generator.diagnostics import Diagnostics
 from generator.operations import Options, build
 
@@ -126,20 +128,23 @@ def test_array_response_is_wrapped_under_result() -> None:
         )
     )
     assert tool.output_wrapped
-    assert tool.output_schema["properties"]["result"] == {
-        "type": "array",
-        "items": {"type": "string"},
+    assert tool.response_schema == {"type": "array", "items": {"type": "string"}}
+    # advertised: the wrapper, and an outline that asserts nothing about the answer
+    assert tool.output_schema == {
+        "type": "object",
+        "properties": {"result": {"items": {}}},
+        "required": ["result"],
     }
-    assert tool.output_schema["required"] == ["result"]
-    # a list result: windowing arguments in, the window report out
+    # a list result: windowing arguments in; the window report meets the outline
     assert tool.list_field == "result" and tool.window_args == ("result_offset", "result_limit")
     assert {"result_offset", "result_limit", "result_fields"} <= set(
         tool.input_schema["properties"]
     )
-    assert "_window" in tool.output_schema["properties"]
+    windowed = {"result": ["a", 1, None], "_window": {"offset": 0, "next_offset": 3}}
+    Draft202012Validator(tool.output_schema).validate(windowed)
 
 
-def test_several_success_shapes_declare_no_output_schema() -> None:
+def test_a_json_answer_or_no_body_advertises_an_outline_both_meet() -> None:
     tool = one(
         spec(
             {
@@ -157,7 +162,10 @@ def test_several_success_shapes_declare_no_output_schema() -> None:
             }
         )
     )
-    assert tool.output_schema is None and not tool.bodiless
+    assert tool.output_schema == {"type": "object"} and not tool.bodiless
+    assert tool.json_response
+    for answer in ({"anything": [1]}, {"ok": True, "status": 204}):
+        Draft202012Validator(tool.output_schema).validate(answer)
 
 
 def test_without_policy_annotations_follow_the_http_method() -> None:
@@ -217,7 +225,7 @@ def test_policy_block_drives_exposure_and_hints() -> None:
     api = build(doc, Options(), Diagnostics())
     assert api.tools == [] and [t.name for t in api.excluded] == ["secret_get"]
     tool = api.excluded[0]
-    assert tool.annotations is not None and tool.annotations.title == "Get a secret"
+    assert tool.annotations is not None and tool.title == "Get a secret"
     assert (
         "Requires scope: secrets:read" in tool.description
         and "Use secret_list." in tool.description

@@ -68,10 +68,11 @@ def test_unknown_tool_names_in_filters_are_errors() -> None:
     app = importlib.import_module("artie_mcp.app")
     access = runtime("access")
     settings = runtime("settings")
+    operations = runtime("operation").load_operations(app.PACKAGE.root / "tools")
     with pytest.raises(ValueError, match="unknown tool"):
-        access.select(app.OPERATIONS, settings.Settings(tools=["pipeline_lst"]))
+        access.select(operations, settings.Settings(tools=["pipeline_lst"]))
     chosen = access.select(
-        app.OPERATIONS, settings.Settings(methods=["custom"], exclude_tools=["pipeline_start"])
+        operations, settings.Settings(methods=["custom"], exclude_tools=["pipeline_start"])
     )
     assert chosen and all(
         op.method_class == "custom" and op.name != "pipeline_start" for op in chosen

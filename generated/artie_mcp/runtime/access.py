@@ -17,6 +17,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TextIO
 
+from .contract import REDACTED
 from .operation import Operation
 from .settings import Settings
 
@@ -165,7 +166,7 @@ class Audit:
     ) -> None:
         args: Any = arguments
         if op is not None and op.input_sensitivity != "none":
-            args = {k: "[redacted]" for k in arguments}
+            args = {k: REDACTED for k in arguments}
         entry = {
             "time": dt.datetime.now(dt.UTC)
             .isoformat(timespec="milliseconds")
@@ -180,7 +181,7 @@ class Audit:
         line = json.dumps(entry, ensure_ascii=False, default=str)
         for secret in self.secrets():
             if secret:
-                line = line.replace(secret, "[redacted]")
+                line = line.replace(secret, REDACTED)
         with self._lock:
             stream = self._stream()
             stream.write(line + "\n")

@@ -5,12 +5,17 @@ operation's schema, then calls it; calls go through the same checks."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import mcp.types as types
 
+from .errors import ToolError
 from .operation import Operation
+from .results import error_result, success_result
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
 
 SEARCH = "search_operations"
 DESCRIBE = "describe_operation"
@@ -117,3 +122,24 @@ def search(operations: Iterable[Operation], query: str, limit: int = 10) -> dict
         for _, _, op in scored[:limit]
     ]
     return {"operations": found, "total": len(scored)}
+
+
+def route(
+    name: str, arguments: dict[str, Any], served: Mapping[str, Operation], catalog: Catalog
+) -> types.CallToolResult | tuple[str, dict[str, Any]]:
+    """A meta-tool call: the answer of search/describe, or the (tool, arguments)
+    that ``call_operation`` names, for the one call path."""
+    if name == SEARCH:
+        limit = arguments.get("limit", 10)
+        limit = limit if isinstance(limit, int) and 1 <= limit <= 50 else 10
+        return success_result(search(served.values(), str(arguments.get("query", "")), limit))
+    target = str(arguments.get("name", ""))
+    if target not in served:
+        return error_result(ToolError("not_allowed", f"no operation {target!r}: use {SEARCH}"))
+    if name == DESCRIBE:
+        tool = catalog.tool(served[target])
+        return success_result(tool.model_dump(by_alias=True, exclude_none=True, mode="json"))
+    inner = arguments.get("arguments") or {}
+    if not isinstance(inner, dict):
+        return error_result(ToolError("invalid_arguments", "arguments must be an object"))
+    return target, inner

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -22,6 +22,16 @@ from .retry import RETRY_STATUSES, RetryPolicy
 
 if TYPE_CHECKING:
     import httpx
+
+
+# Before a retry: True retries, False gives up, a response is the final answer.
+StateCheck = Callable[[], Awaitable["httpx.Response | bool"]]
+
+
+def _final(failure: httpx.Response | ToolError) -> httpx.Response:
+    if isinstance(failure, ToolError):
+        raise failure
+    return failure
 
 
 @dataclass
@@ -279,32 +289,41 @@ class Upstream:
         extra_headers: Mapping[str, str],
         extra_query: list[tuple[str, str]],
         retry: RetryPolicy | None = None,
+        check: StateCheck | None = None,
     ) -> httpx.Response:
-        """Send once, or under ``retry`` until success, a final answer or the budget ends."""
+        """Send once, or under ``retry`` until success, a final answer or the budget ends.
+
+        The one retry loop. ``check`` runs before each retry and decides it: True
+        retries, False stops with the failure, a response is the final answer
+        (a read showed the first try took effect).
+        """
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            failure: httpx.Response | ToolError
             try:
                 response = await self._send_once(request, extra_headers, extra_query)
             except ToolError as exc:
-                if retry is None or exc.type != "network" or attempt >= retry.attempts:
+                if retry is None or exc.type != "network":
                     raise
-                wait = retry.delay(attempt, None)
-                if time.monotonic() - started + wait > retry.max_seconds:
-                    raise
-                await anyio.sleep(wait)
-                continue
-            if (
-                retry is None
-                or response.status_code not in RETRY_STATUSES
-                or attempt >= retry.attempts
-            ):
-                return response
-            wait = retry.delay(attempt, retry_after_seconds(response.headers.get("retry-after")))
-            if time.monotonic() - started + wait > retry.max_seconds:
-                return response
-            await response.aclose()
+                failure, retry_after = exc, None
+            else:
+                if retry is None or response.status_code not in RETRY_STATUSES:
+                    return response
+                failure = response
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+            wait = retry.delay(attempt, retry_after)
+            if attempt >= retry.attempts or time.monotonic() - started + wait > retry.max_seconds:
+                return _final(failure)
+            if check is not None:
+                verdict = await check()
+                if verdict is False:
+                    return _final(failure)
+                if verdict is not True:
+                    return verdict
+            if not isinstance(failure, ToolError):
+                await failure.aclose()
             await anyio.sleep(wait)
 
     async def _send_once(

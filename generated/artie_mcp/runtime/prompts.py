@@ -15,9 +15,9 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 class Prompts:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.items: dict[str, dict[str, Any]] = {}
-        if path.is_file():
+        if path is not None and path.is_file():
             self.items = {p["name"]: p for p in json.loads(path.read_text(encoding="utf-8"))}
 
     def listing(self) -> list[types.Prompt]:

@@ -1,5 +1,12 @@
-"""Tool results: successes shaped to the declared outputSchema, failures in
-the one error shape."""
+"""Tool results: successes in the shape the tool advertises, failures in the
+one error shape.
+
+What a success promises (the README says the same): ``structuredContent`` is
+always a JSON object that meets the advertised outputSchema, which names the
+documented fields but asserts nothing below the root. An answer that follows a
+newer release of the API (new fields, enum values, nulls, wider types) is passed
+on unchanged; an answer that is not an object is put under ``"result"``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,9 @@ from typing import Any
 
 import mcp.types as types
 
+from .contract import RESULT_KEY, WINDOW_KEY
 from .errors import ToolError, upstream_body
 from .operation import Operation
-
-RESULT_KEY = "result"
 
 
 def _text(value: Any) -> str:
@@ -34,17 +40,37 @@ def error_result(error: ToolError, structured: bool = True) -> types.CallToolRes
 
 
 def success_payload(op: Operation, status: int, content: bytes, content_type: str) -> Any:
-    """The structured result for a 2xx answer (None when there is no JSON)."""
+    """The answer of a 2xx response: the bodiless shape, parsed JSON, or None
+    when the body is not JSON."""
     if op.bodiless or not content:
         payload: dict[str, Any] = {"ok": True, "status": status}
         if content:
             payload["body"] = upstream_body(content, content_type)
         return payload
     try:
-        data = json.loads(content)
+        return json.loads(content)
     except ValueError:
         return None
-    if op.output_wrapped:
+
+
+def not_json(op: Operation, status: int, content: bytes, content_type: str) -> ToolError:
+    """A success whose body is not the JSON the operation documents (an HTML login
+    page from a proxy, a mistyped base URL): an error that says what came."""
+    head = content[:200].decode("utf-8", errors="replace")
+    head = " ".join(head.split())
+    kind = content_type.split(";")[0].strip() or "no content type"
+    return ToolError(
+        "upstream_error",
+        f"upstream answered HTTP {status} with {kind} ({len(content)} bytes), not the JSON "
+        f"{op.method} {op.path} documents; it begins: {head!r}. Check the base URL and any proxy.",
+        status=status,
+    )
+
+
+def structured(op: Operation, data: Any) -> dict[str, Any]:
+    """The object ``structuredContent`` carries: objects as they are, anything
+    else (and every answer of a wrapped tool) as ``{"result": ...}``."""
+    if op.output_wrapped or not isinstance(data, dict):
         return {RESULT_KEY: data}
     return data
 
@@ -83,33 +109,20 @@ def non_json_result(content: bytes, content_type: str, max_chars: int) -> types.
     return types.CallToolResult(content=blocks, is_error=False)
 
 
-def success_result(structured: Any, text: str | None = None) -> types.CallToolResult:
+def success_result(
+    structured: Any, text: str | None = None, meta: dict[str, Any] | None = None
+) -> types.CallToolResult:
     return types.CallToolResult(
         content=[
             types.TextContent(type="text", text=text if text is not None else _text(structured))
         ],
         structured_content=structured if isinstance(structured, dict) else None,
         is_error=False,
+        _meta=meta,
     )
 
 
 # -- keeping results within what a client can take -------------------------
-
-WINDOW_KEY = "_window"
-SECRET_WORDS = (
-    "password",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "privatekey",
-    "private_key",
-    "salt",
-    "credential",
-    "sastoken",
-    "passphrase",
-)
-REDACTED = "[redacted]"
 
 
 def size(value: Any) -> int:
@@ -130,8 +143,15 @@ def project(value: Any, fields: list[str], schema: Any) -> Any:
     return {k: v for k, v in value.items() if k in keep}
 
 
-def item_schema(output_schema: dict[str, Any], list_field: str) -> Any:
-    prop = (output_schema.get("properties") or {}).get(list_field) or {}
+def documented(op: Operation) -> dict[str, Any] | None:
+    """The documented schema of ``structuredContent`` (a wrapped answer under "result")."""
+    if op.response_schema is None or not op.output_wrapped:
+        return op.response_schema
+    return {"type": "object", "properties": {RESULT_KEY: op.response_schema}}
+
+
+def item_schema(schema: dict[str, Any] | None, list_field: str) -> Any:
+    prop = ((schema or {}).get("properties") or {}).get(list_field) or {}
     return prop.get("items") if isinstance(prop, dict) else None
 
 
@@ -179,19 +199,3 @@ def window(
         else:
             high = mid - 1
     return shaped(low)
-
-
-def redact(value: Any) -> Any:
-    """Replace secret-looking string values (by key name) with a marker."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            compact = key.lower().replace("-", "").replace("_", "")
-            if isinstance(item, str) and any(w.replace("_", "") in compact for w in SECRET_WORDS):
-                out[key] = REDACTED
-            else:
-                out[key] = redact(item)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value

@@ -165,10 +165,6 @@ class Settings:
     schema_profile: str = "default"
 
     @classmethod
-    def from_env(cls, package: PackageInfo, env: Mapping[str, str] | None = None) -> Settings:
-        return cls.load(package, env=env)
-
-    @classmethod
     def load(
         cls,
         package: PackageInfo,

@@ -1,0 +1,195 @@
+"""A pinned server keeps working when the API moves ahead (issue 15).
+
+For every consecutive pair of Artie's real releases, a server generated from the
+older spec answers, through the mcp client (which checks structuredContent
+against the advertised outputSchema), with answers drawn from the newer spec's
+response schemas: each is a success that carries the data unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis_jsonschema import from_schema
+from jsonschema import Draft202012Validator
+from mcp import Client
+
+from generator import load, operations
+from generator.diagnostics import Diagnostics
+from tests.conftest import ARTIE_VERSIONS, artie_spec
+from tests.support.drawing import (
+    FORMATS,
+    bound_ints,
+    draw_arguments,
+    is_unicode,
+    sendable,
+    unrolled,
+)
+from tests.support.served import generate_app, tool_server
+from tests.support.upstream import Reply, Upstream
+
+PAIRS = list(zip(ARTIE_VERSIONS, ARTIE_VERSIONS[1:], strict=False))
+ANSWERS_PER_TOOL = 2
+
+
+def ir(version: str) -> Any:
+    spec = load.load(str(artie_spec(version)), validate=False).doc
+    return operations.build(spec, operations.Options(), Diagnostics())
+
+
+def changed_responses(base: Any, head: Any) -> dict[str, Any]:
+    """{tool name: the newer documented response schema} where it changed."""
+    newer = {t.name: t for t in head.all_tools}
+    out = {}
+    for tool in base.all_tools:
+        other = newer.get(tool.name)
+        if other is None or tool.response_schema is None or other.response_schema is None:
+            continue
+        if json.dumps(tool.response_schema, sort_keys=True) != json.dumps(
+            other.response_schema, sort_keys=True
+        ):
+            out[tool.name] = other.response_schema
+    return out
+
+
+def draw_answers(schema: dict[str, Any], n: int) -> list[Any]:
+    """Answers valid under ``schema`` (recursive parts drawn a few levels deep)."""
+    drawn: list[Any] = []
+    valid = Draft202012Validator(schema)
+
+    @settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(from_schema(bound_ints(unrolled(schema)), custom_formats=FORMATS))
+    def collect(value: Any) -> None:
+        assume(is_unicode(value) and valid.is_valid(value))
+        drawn.append(value)
+
+    collect()
+    return drawn
+
+
+def minimal_arguments(op: Any) -> dict[str, Any]:
+    schema = sendable(op.input_schema, op)
+    required = set(schema.get("required", []))
+    only = {
+        **schema,
+        "properties": {k: v for k, v in schema["properties"].items() if k in required},
+    }
+    return draw_arguments(only, 1)[0]
+
+
+async def serve(
+    server: Any, upstream: Upstream, calls: list[tuple[str, dict[str, Any], Any]]
+) -> list[Any]:
+    out = []
+    try:
+        async with Client(server.server) as client:
+            listed = {t.name: t for t in (await client.list_tools()).tools}
+            for name, args, answer in calls:
+                upstream.default = Reply(200, answer)
+                out.append((listed[name], await client.call_tool(name, args)))
+    finally:
+        await server.aclose()
+    return out
+
+
+@pytest.mark.parametrize(("base", "head"), PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+def test_a_server_from_the_older_spec_passes_newer_answers_on(
+    base: str, head: str, tmp_path: Path, record_property: Any
+) -> None:
+    changed = changed_responses(ir(base), ir(head))
+    app = generate_app(artie_spec(base), tmp_path, f"tol_{base}")
+    with Upstream() as upstream:
+        server = tool_server(
+            app,
+            api_key="sk-test-0123456789abcdef",
+            base_url=upstream.url,
+            include_excluded=True,
+            reveal_credentials=True,
+            max_result_chars=10**8,
+        )
+        calls = []
+        for name, schema in sorted(changed.items()):
+            args = minimal_arguments(server.operations[name])
+            calls.extend((name, args, answer) for answer in draw_answers(schema, ANSWERS_PER_TOOL))
+        results = anyio.run(serve, server, upstream, calls)
+    record_property("drifted_answers", len(calls))
+    for (name, _, answer), (tool, result) in zip(calls, results, strict=True):
+        assert not result.is_error, (name, answer, result.content[0].text[:500])
+        assert result.structured_content is not None, name
+        op = server.operations[name]
+        expected = (
+            answer if isinstance(answer, dict) and not op.output_wrapped else {"result": answer}
+        )
+        if op.bodiless:
+            expected = {"ok": True, "status": 200, "body": answer}
+        assert result.structured_content == expected, name
+        Draft202012Validator(tool.output_schema).validate(result.structured_content)
+    print(f"{base} -> {head}: {len(changed)} tools changed, {len(calls)} drifted answers served")
+
+
+def calls_through_client(server: Any, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    async def main() -> list[Any]:
+        try:
+            async with Client(server.server) as client:
+                return [await client.call_tool(name, args) for name, args in calls]
+        finally:
+            await server.aclose()
+
+    return anyio.run(main)
+
+
+def test_a_success_that_is_not_json_is_an_upstream_error(tmp_path: Path, pinned_spec: Path) -> None:
+    app = generate_app(pinned_spec, tmp_path, "tol_html")
+    login = "<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+    with Upstream() as upstream:
+        upstream.default = Reply(200, login, headers={"Content-Type": "text/html; charset=utf-8"})
+        server = tool_server(app, api_key="sk-test-0123456789abcdef", base_url=upstream.url)
+        (result,) = calls_through_client(server, [("pipeline_list", {})])
+    assert result.is_error
+    error = json.loads(result.content[0].text)["error"]
+    assert error["type"] == "upstream_error" and error["status"] == 200
+    assert "text/html" in error["message"] and "<!DOCTYPE html>" in error["message"]
+    assert "GET /pipelines" in error["message"] and "JSON" in error["message"]
+
+
+def test_a_drifted_answer_carries_a_note_and_is_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """v1.0.76 lets a source reader's messageCompression be null; a v1.0.75 server,
+    whose spec does not, passes that on with a note and one log line."""
+    app = generate_app(artie_spec("v1.0.75"), tmp_path, "tol_note")
+    newer = next(t for t in ir("v1.0.76").all_tools if t.name == "source_reader_detail")
+    answer = draw_answers(newer.response_schema, 1)[0]
+    answer["settings"] = {**(answer.get("settings") or {}), "messageCompression": None}
+    assert Draft202012Validator(newer.response_schema).is_valid(answer)
+    uuid = "6f1c2a3e-0000-4000-8000-000000000001"
+    with Upstream() as upstream:
+        upstream.default = Reply(200, answer)
+        server = tool_server(
+            app,
+            api_key="sk-test-0123456789abcdef",
+            base_url=upstream.url,
+            include_excluded=True,
+            reveal_credentials=True,
+            max_result_chars=10**8,
+        )
+        with caplog.at_level("WARNING", logger="mcp_runtime"):
+            results = calls_through_client(server, [("source_reader_detail", {"uuid": uuid})] * 3)
+    for result in results:
+        assert not result.is_error and result.structured_content == answer
+        note = result.meta["spec_drift"]
+        assert note["pinned_spec"] == "v1.0.75"
+        assert any(d["path"] == "/settings/messageCompression" for d in note["differences"])
+    logged = [r for r in caplog.records if "does not document" in r.getMessage()]
+    assert len(logged) == 1, [r.getMessage() for r in logged]
