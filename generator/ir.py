@@ -83,6 +83,7 @@ class Tool:
     body: Body | None = None
     input_schema: JSON = field(default_factory=dict)
     response_schema: JSON | None = None  # the documented success body, self-contained
+    response_component: str | None = None  # the component that body is, when it is one
     output_schema: JSON | None = None  # as advertised: an outline the runtime always meets
     output_wrapped: bool = False  # structuredContent is {"result": <body>}
     json_response: bool = False  # every documented success body is JSON

@@ -504,6 +504,13 @@ class Builder:
             distinct.setdefault(json.dumps(body, sort_keys=True), body)
         shapes = list(distinct.values())
         raw_schema = shapes[0] if len(shapes) == 1 else {"anyOf": shapes}
+        ref = raw_schema.get("$ref") if isinstance(raw_schema, dict) else None
+        if (
+            isinstance(ref, str)
+            and ref.startswith("#/components/schemas/")
+            and len(raw_schema) == 1
+        ):
+            tool.response_component = schemas.unescape(ref.rsplit("/", 1)[-1])
         converted, defs = self.walker.convert(raw_schema, "output", where)
         if not isinstance(converted, dict):
             converted = {} if converted is True else {"not": {}}

@@ -100,8 +100,9 @@ def auth_view(api: Api) -> dict[str, Any]:
     return view
 
 
-def declaration(tool: Tool) -> Any:
-    """The runtime's ``Operation`` for a tool: what its data file holds."""
+def declaration(tool: Tool, model_classes: frozenset[str] = frozenset()) -> Any:
+    """The runtime's ``Operation`` for a tool: what its data file holds.
+    ``model_classes``: the classes of the generated models module."""
     policy = tool.policy
     body = tool.body
     return operation.Operation(
@@ -139,7 +140,21 @@ def declaration(tool: Tool) -> Any:
         input_schema=tool.input_schema,
         output_schema=tool.output_schema,
         response_schema=tool.response_schema,
+        response_model=model_class(tool.response_component, model_classes),
     )
+
+
+def model_class(component: str | None, classes: frozenset[str]) -> str | None:
+    """The models class datamodel-code-generator made of a component, if it made one."""
+    if component is None:
+        return None
+    for candidate in (
+        component,
+        "".join(w[:1].upper() + w[1:] for w in re.split(r"[^0-9A-Za-z]+", component)),
+    ):
+        if candidate in classes:
+            return candidate
+    return None
 
 
 def render(
@@ -159,9 +174,6 @@ def render(
         files: dict[str, str] = {}
         python: dict[str, str] = {}
         ctx = _context(api, options)
-        for tool in api.all_tools:
-            path = f"{pkg}/{contract.TOOLS_DIR}/{tool.name}.json"
-            files[path] = operation.dump(declaration(tool))
         python[f"{pkg}/__init__.py"] = env.get_template("init.py.jinja").render(**ctx)
         python[f"{pkg}/__main__.py"] = env.get_template("main.py.jinja").render(**ctx)
         python[f"{pkg}/app.py"] = env.get_template("app.py.jinja").render(**ctx)
@@ -175,10 +187,15 @@ def render(
         for source in sorted((TEMPLATES / "runtime").glob("*.py")):
             files[f"{pkg}/runtime/{source.name}"] = source.read_text(encoding="utf-8")
         files.update(formatting.format_many(python))  # while the models are still being made
+        classes: frozenset[str] = frozenset()
         if models is not None:
-            files.update(
-                {f"{pkg}/{path}": text for path, text in models.result(diagnostics).items()}
-            )
+            made = models.result(diagnostics)
+            files.update({f"{pkg}/{path}": text for path, text in made.items()})
+            if "models.py" in made:  # a flat module: tools can name their answer's class
+                classes = frozenset(re.findall(r"^class (\w+)\(", made["models.py"], re.M))
+        for tool in api.all_tools:
+            path = f"{pkg}/{contract.TOOLS_DIR}/{tool.name}.json"
+            files[path] = operation.dump(declaration(tool, classes))
     finally:
         if models is not None:
             models.close()

@@ -102,6 +102,7 @@ class Operation:
     input_schema: JSON = field(default_factory=dict, compare=False)
     output_schema: JSON | None = field(default=None, compare=False)  # as advertised
     response_schema: JSON | None = field(default=None, compare=False)  # as the spec documents it
+    response_model: str | None = None  # the class in the package's models that reads an answer
 
     @property
     def control_args(self) -> tuple[str, ...]:
