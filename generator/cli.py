@@ -56,6 +56,13 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder of workflow prompts (*.md with YAML front matter) to serve; tools they name must exist",
     )
+    p.add_argument(
+        "--registry-name",
+        default=None,
+        metavar="NAME",
+        help="the server's name in the MCP Registry, in server.json and the README's mcp-name line "
+        "(default io.github.artie-labs/<dist name>; io.github.OWNER/... for a GitHub login)",
+    )
     p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
@@ -142,6 +149,13 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
     dist = args.dist_name or package.replace("_", "-")
     command = args.command or dist
     prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
+    registry_name = getattr(args, "registry_name", None)
+    if registry_name is not None:
+        from generator.registry import check_name
+
+        problem = check_name(registry_name)
+        if problem:
+            raise GeneratorError(f"--registry-name: {problem}")
     return RenderOptions(
         package=package,
         dist_name=dist,
@@ -149,6 +163,7 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
         env_prefix=prefix,
         models=not args.no_models,
         prompts_dir=getattr(args, "prompts", None),
+        registry_name=registry_name,
     )
 
 
