@@ -11,7 +11,7 @@ GEN := $(BIN)/artie-mcp-gen
 GEN_FLAGS ?= --strict --prompts specs/prompts
 NPM_DIR := tests/tools
 
-.PHONY: install spec spec-update generate check test lint npm clean help drift
+.PHONY: install spec spec-update generate check test lint npm clean help drift bundle
 
 help:
 	@echo "make generate     fetch the pinned spec (ARTIE_SPEC_SOURCE overrides) and regenerate generated/"
@@ -20,6 +20,7 @@ help:
 	@echo "make spec         fetch the pinned spec into $(SPEC) (sha256 checked)"
 	@echo "make spec-update VERSION=v1.0.77 [ARTIE_SPEC_SOURCE=...]   re-pin the spec"
 	@echo "make install      create .venv with the generator, dev tools and the generated package"
+	@echo "make bundle       pack generated/ as the Claude Desktop bundle dist/artie-mcp.mcpb (uv.lock via PyPI)"
 
 install: $(STAMP)
 
@@ -47,6 +48,11 @@ generate: $(SPEC) | $(STAMP)
 
 check: $(SPEC) | $(STAMP)
 	$(GEN) check --spec $(SPEC) --out generated $(GEN_FLAGS) -q
+
+# The committed package as an MCP Bundle for Claude Desktop (manifest 0.4, server.type uv);
+# `uv lock` pins its dependencies for every platform, so it needs PyPI.
+bundle: $(STAMP)
+	$(GEN) bundle --package-dir generated --out dist
 
 # What the newest upstream release (or ARTIE_SPEC_SOURCE, or DRIFT_HEAD) does to each tool,
 # compared with the pinned spec: Markdown on stdout, JSON in $(DRIFT_JSON). Exits 0 unless

@@ -56,6 +56,13 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder of workflow prompts (*.md with YAML front matter) to serve; tools they name must exist",
     )
+    p.add_argument(
+        "--registry-name",
+        default=None,
+        metavar="NAME",
+        help="the server's name in the MCP Registry, in server.json and the README's mcp-name line "
+        "(default io.github.artie-labs/<dist name>; io.github.OWNER/... for a GitHub login)",
+    )
     p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
@@ -114,6 +121,26 @@ def parser() -> argparse.ArgumentParser:
 
     drift.add_parser(sub)
 
+    b = sub.add_parser(
+        "bundle",
+        help="pack a generated package as an MCP Bundle (<command>.mcpb) for Claude Desktop",
+    )
+    b.add_argument(
+        "--package-dir",
+        default="generated",
+        metavar="DIR",
+        help="the package `generate` wrote (default generated)",
+    )
+    b.add_argument(
+        "--out", default="dist", metavar="DIR", help="where <command>.mcpb goes (default dist)"
+    )
+    b.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="ship no uv.lock (each install resolves the dependencies); default: `uv lock` pins them",
+    )
+    b.add_argument("--author", default=None, help="the author Claude shows (default artie-mcp-gen)")
+
     s = sub.add_parser("spec", help="obtain or re-pin the locked upstream spec")
     ssub = s.add_subparsers(dest="spec_cmd", required=True, metavar="ACTION")
     f = ssub.add_parser(
@@ -142,6 +169,13 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
     dist = args.dist_name or package.replace("_", "-")
     command = args.command or dist
     prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
+    registry_name = getattr(args, "registry_name", None)
+    if registry_name is not None:
+        from generator.registry import check_name
+
+        problem = check_name(registry_name)
+        if problem:
+            raise GeneratorError(f"--registry-name: {problem}")
     return RenderOptions(
         package=package,
         dist_name=dist,
@@ -149,6 +183,7 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
         env_prefix=prefix,
         models=not args.no_models,
         prompts_dir=getattr(args, "prompts", None),
+        registry_name=registry_name,
     )
 
 
@@ -280,6 +315,25 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bundle(args: argparse.Namespace) -> int:
+    from generator import mcpb
+
+    built = mcpb.build(
+        Path(args.package_dir),
+        Path(args.out),
+        lock=not args.no_lock,
+        author=args.author or mcpb.DEFAULT_AUTHOR,
+    )
+    print(
+        f"wrote {built.path}: {built.tools} tools, {len(built.files)} files, "
+        f"{built.size / 1024:.0f} KiB, sha256 {built.sha256} "
+        f"(manifest {mcpb.MANIFEST_VERSION}, server.type uv, "
+        f"{'dependencies pinned in uv.lock' if built.locked else 'no uv.lock'})",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _spec(args: argparse.Namespace) -> int:
     if args.spec_cmd == "fetch":
         used, version = lock.fetch(Path(args.lock), Path(args.out), args.source)
@@ -305,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return drift.run(args)
         if args.cmd == "spec":
             return _spec(args)
+        if args.cmd == "bundle":
+            return _bundle(args)
     except GeneratorError as exc:
         print(f"artie-mcp-gen: error: {exc.message}", file=sys.stderr)
         for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:

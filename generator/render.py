@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import formatting
+from generator import formatting, registry
 from generator.contract import contract, operation
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
@@ -32,6 +32,7 @@ class RenderOptions:
     env_prefix: str = "ARTIE"  # ARTIE_API_KEY, ARTIE_BASE_URL, ARTIE_MCP_*
     models: bool = True
     prompts_dir: str | None = None
+    registry_name: str | None = None  # the MCP Registry's name; default registry.default_name
 
 
 def pystr(value: Any) -> str:
@@ -179,6 +180,9 @@ def render(
         python[f"{pkg}/app.py"] = env.get_template("app.py.jinja").render(**ctx)
         files["pyproject.toml"] = pyproject(api, options)
         files["README.md"] = env.get_template("README.md.jinja").render(**ctx)
+        files[registry.SERVER_FILE] = registry.server_json(
+            listing(api, options), ctx["registry_name"]
+        )
         files[f"{pkg}/py.typed"] = ""
         if prompts:
             files[f"{pkg}/{contract.PROMPTS_FILE}"] = (
@@ -213,6 +217,28 @@ DEPENDENCIES = (
 )
 
 
+def description(api: Api) -> str:
+    return f"MCP server for {' '.join(api.title.split())}, generated from its OpenAPI spec"
+
+
+def listing(api: Api, options: RenderOptions) -> registry.Package:
+    """The package as the MCP Registry and the MCP bundle describe it."""
+    prefix = options.env_prefix
+    return registry.Package(
+        dist_name=options.dist_name,
+        version=dist_version(api.version),
+        description=description(api),
+        command=options.command,
+        title=" ".join(api.title.split()),
+        api_key_env=f"{prefix}_API_KEY",
+        base_url_env=f"{prefix}_BASE_URL",
+        default_base_url=api.base_url,
+        option_env_prefix=f"{prefix}_MCP_",
+        auth_kind=auth_view(api)["kind"],
+        tags=tuple(sorted({tag for t in api.tools for tag in t.tags})),
+    )
+
+
 def pyproject(api: Api, options: RenderOptions) -> str:
     """``pyproject.toml``, written by a TOML writer (spec strings are escaped) and
     parsed back before it is used."""
@@ -225,7 +251,7 @@ def pyproject(api: Api, options: RenderOptions) -> str:
         "project": {
             "name": options.dist_name,
             "version": dist_version(api.version),
-            "description": f"MCP server for {' '.join(api.title.split())}, generated from its OpenAPI spec",
+            "description": description(api),
             "readme": "README.md",
             "requires-python": ">=3.11",
             "dependencies": list(DEPENDENCIES),
@@ -290,6 +316,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "command": options.command,
         "server_name": options.dist_name,
         "server_key": contract.server_key(options.dist_name),
+        "registry_name": options.registry_name or registry.default_name(options.dist_name),
         "env": {
             "api_key": f"{prefix}_API_KEY",
             "base_url": f"{prefix}_BASE_URL",

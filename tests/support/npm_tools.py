@@ -6,6 +6,9 @@
 * MCP Inspector (``@modelcontextprotocol/inspector``) in ``--cli`` mode is a real MCP
   client written against the TypeScript SDK; it speaks stdio (or HTTP/SSE) to a server
   and prints the JSON result of one method call.
+* The MCP Bundle CLI (``@anthropic-ai/mcpb``): ``mcpb validate|pack|info|unpack``, and
+  ``getMcpConfigForManifest``, the code Claude Desktop runs to turn a bundle's manifest and
+  the user's settings into the command that starts the server.
 
 The tools are installed with ``npm ci`` from the lock file on first use (``make npm``
 does the same), so a fresh clone needs nothing but node and npm on PATH.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -26,6 +30,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TOOLS_DIR = Path(__file__).resolve().parents[1] / "tools"
 BIN_DIR = TOOLS_DIR / "node_modules" / ".bin"
@@ -33,6 +38,7 @@ PRISM_BIN = BIN_DIR / "prism"
 # @modelcontextprotocol/inspector 0.15.0 declares the bin "mcp-inspector" (cli/build/cli.js),
 # a launcher that runs the real CLI (cli/build/index.js) in a child node process when given --cli.
 INSPECTOR_BIN = BIN_DIR / "mcp-inspector"
+MCPB_BIN = BIN_DIR / "mcpb"
 
 NPM_CI = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
 NPM_CI_TIMEOUT = 900.0
@@ -63,7 +69,7 @@ def _install_lock() -> Iterator[None]:
 
 
 def _installed() -> bool:
-    return PRISM_BIN.exists() and INSPECTOR_BIN.exists()
+    return PRISM_BIN.exists() and INSPECTOR_BIN.exists() and MCPB_BIN.exists()
 
 
 def ensure_installed() -> None:
@@ -100,8 +106,8 @@ def ensure_installed() -> None:
             )
         if not _installed():
             raise RuntimeError(
-                f"`{' '.join(NPM_CI)}` in {TOOLS_DIR} succeeded but {PRISM_BIN.name} or "
-                f"{INSPECTOR_BIN.name} is missing from {BIN_DIR}"
+                f"`{' '.join(NPM_CI)}` in {TOOLS_DIR} succeeded but {PRISM_BIN.name}, "
+                f"{INSPECTOR_BIN.name} or {MCPB_BIN.name} is missing from {BIN_DIR}"
             )
 
 
@@ -258,3 +264,57 @@ def inspector_cli(args: list[str], timeout: float = 60) -> subprocess.CompletedP
         # The launcher can exit while a child lingers; never leave one behind.
         _stop_group(proc, grace=5.0)
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def mcpb(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the pinned ``mcpb`` CLI (``validate``, ``pack``, ``info``, ``unpack``, ...)."""
+    ensure_installed()
+    return subprocess.run(
+        [str(MCPB_BIN), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **_NODE_ENV},
+    )
+
+
+_MCP_CONFIG_JS = """
+import { readFileSync } from "node:fs";
+import { getMcpConfigForManifest } from "@anthropic-ai/mcpb";
+const options = JSON.parse(readFileSync(0, "utf8"));
+const config = await getMcpConfigForManifest(options);
+process.stdout.write(JSON.stringify(config ?? null));
+"""
+
+
+def mcp_config_for_manifest(
+    manifest: dict[str, Any],
+    extension_path: Path,
+    user_config: dict[str, Any],
+    system_dirs: dict[str, str],
+) -> dict[str, Any] | None:
+    """What Claude Desktop starts for an installed bundle: ``{command, args, env}`` with
+    ``${__dirname}``, ``${HOME}``... and ``${user_config.*}`` substituted, by mcpb's own
+    ``getMcpConfigForManifest``; None when a required setting is missing."""
+    ensure_installed()
+    options = {
+        "manifest": manifest,
+        "extensionPath": str(extension_path),
+        "userConfig": user_config,
+        "systemDirs": system_dirs,
+        "pathSeparator": os.sep,
+    }
+    proc = subprocess.run(
+        ["node", "--input-type=module", "-e", _MCP_CONFIG_JS],
+        cwd=TOOLS_DIR,  # where the bare import resolves
+        input=json.dumps(options),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **_NODE_ENV},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"getMcpConfigForManifest failed:\n{_tail(proc.stderr)}")
+    result: dict[str, Any] | None = json.loads(proc.stdout)
+    return result
