@@ -16,7 +16,7 @@ from pathlib import Path
 from generator import __version__, drift, lock, naming
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.operations import Options
-from generator.output import diff_tree, write_tree
+from generator.output import destination, diff_tree, write_tree
 from generator.render import RenderOptions
 
 MAX_PROBLEMS_SHOWN = 50
@@ -78,7 +78,15 @@ def parser() -> argparse.ArgumentParser:
     g = sub.add_parser("generate", help="render the server package into --out (atomically)")
     _add_spec(g)
     g.add_argument(
-        "--out", required=True, metavar="DIR", help="output folder (replaced as a whole)"
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output folder: new, empty, or an earlier generation (its files are replaced)",
+    )
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that holds other files (they are left alone)",
     )
     _add_generation(g)
 
@@ -188,6 +196,8 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
 
     build_options = _build_options(args)
     render_options = _render_options(args)
+    if write:
+        destination(args.out)  # refused folders are refused before any work
     started = time.perf_counter()
     result = pipeline.build(
         args.spec,
@@ -208,7 +218,7 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
     out = Path(args.out)
     api = result.api
     if write:
-        write_tree(result.files, out)
+        write_tree(result.files, out, force=args.force)
         elapsed = time.perf_counter() - started
         if not args.quiet:
             size = sum(len(t.encode()) for t in result.files.values())
