@@ -12,14 +12,34 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
-from generator import __version__, drift, lock, naming
+from generator import __version__, drift, escape, lock, naming, versions
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.operations import Options
 from generator.output import destination, diff_tree, write_tree
 from generator.render import RenderOptions
 
 MAX_PROBLEMS_SHOWN = 50
+# the tools whose releases decide the bytes of the output (pinned in pyproject.toml)
+OUTPUT_TOOLS = ("black", "datamodel-code-generator", "openapi-spec-validator")
+
+
+def say(text: object, file: TextIO | None = None) -> None:
+    """Print one message (on stderr unless told): spec text in it cannot drive the terminal."""
+    print(escape.terminal(text), file=sys.stderr if file is None else file)
+
+
+def version_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in OUTPUT_TOOLS:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return f"artie-mcp-gen {__version__} ({', '.join(found)})"
 
 
 def _add_spec(p: argparse.ArgumentParser) -> None:
@@ -56,6 +76,11 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder of workflow prompts (*.md with YAML front matter) to serve; tools they name must exist",
     )
+    p.add_argument(
+        "--package-version",
+        metavar="PEP440",
+        help="version of the generated package (default: info.version, mapped to PEP 440)",
+    )
     p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
@@ -72,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
         prog="artie-mcp-gen",
         description="Generate a static MCP server package from an OpenAPI spec (Artie's first).",
     )
-    p.add_argument("--version", action="version", version=f"artie-mcp-gen {__version__}")
+    p.add_argument("--version", action="version", version=version_text())
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     g = sub.add_parser("generate", help="render the server package into --out (atomically)")
@@ -150,6 +175,11 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
     dist = args.dist_name or package.replace("_", "-")
     command = args.command or dist
     prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
+    wanted = getattr(args, "package_version", None)
+    if wanted is not None and not versions.is_pep440(wanted):
+        raise GeneratorError(
+            f"--package-version {wanted!r} is not a PEP 440 version (e.g. 1.2.3, 1.2.3rc1, 1.2.3.post1)"
+        )
     return RenderOptions(
         package=package,
         dist_name=dist,
@@ -157,6 +187,7 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
         env_prefix=prefix,
         models=not args.no_models,
         prompts_dir=getattr(args, "prompts", None),
+        package_version=wanted,
     )
 
 
@@ -175,6 +206,11 @@ def _build_options(args: argparse.Namespace) -> Options:
             config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
         except OSError as exc:
             raise GeneratorError(f"cannot read config {args.config}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise GeneratorError(
+                f"config {args.config} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                f"at offset {exc.start}): it must be a TOML file"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise GeneratorError(f"config {args.config} is not valid TOML: {exc}") from None
         unknown = set(config) - {"chunk"}
@@ -188,7 +224,7 @@ def _print_diagnostics(diagnostics: Diagnostics, quiet: bool) -> None:
     for d in diagnostics.items:
         if d.level == "info" and quiet:
             continue
-        print(str(d), file=sys.stderr)
+        say(d)
 
 
 def _generate(args: argparse.Namespace, write: bool) -> int:
@@ -210,10 +246,7 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
     diagnostics = result.diagnostics
     _print_diagnostics(diagnostics, args.quiet)
     if diagnostics.has_errors or (args.strict and diagnostics.of_level("warning")):
-        print(
-            "artie-mcp-gen: nothing written (errors above; --strict counts warnings)",
-            file=sys.stderr,
-        )
+        say("artie-mcp-gen: nothing written (errors above; --strict counts warnings)")
         return 1
     out = Path(args.out)
     api = result.api
@@ -222,35 +255,28 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
         elapsed = time.perf_counter() - started
         if not args.quiet:
             size = sum(len(t.encode()) for t in result.files.values())
-            print(
+            say(
                 f"generated {out}: {len(api.tools)} tools exposed, {len(api.excluded)} excluded, "
                 f"{len(api.webhooks)} webhooks (not tools), {len(result.files)} files, "
                 f"{size / 1024:.0f} KiB, {elapsed:.1f}s "
-                f"[{api.title} {api.version}, OpenAPI {api.openapi}]",
-                file=sys.stderr,
+                f"[{api.title} {api.version}, OpenAPI {api.openapi}]"
             )
             from generator.lint import tools_list_size
 
             listed = tools_list_size(api)
-            print(f"  tools/list: {listed} bytes, about {listed // 4} tokens", file=sys.stderr)
-            if not api.has_policy and (api.tools or api.excluded):
-                print(
-                    "  no x-artie-mcp in the spec: all operations exposed, hints from HTTP methods",
-                    file=sys.stderr,
-                )
-            for where, wanted, got in api.renames:
-                print(f"  renamed {where}: {wanted} -> {got}", file=sys.stderr)
+            say(f"  tools/list: {listed} bytes, about {listed // 4} tokens")
+            # renames and the no-x-artie-mcp note are diagnostics: printed above, once
         return 0
     diff = diff_tree(result.files, out, label=str(out))
     if diff.clean:
         if not args.quiet:
-            print(f"{out} is up to date ({len(result.files)} files)", file=sys.stderr)
+            say(f"{out} is up to date ({len(result.files)} files)")
         return 0
-    sys.stdout.write(diff.text)
-    print(
-        f"\n{out} is stale: {len(diff.changed)} changed, {len(diff.added)} missing, "
-        f"{len(diff.removed)} not generated any more. Run `make generate` and commit the result.",
-        file=sys.stderr,
+    sys.stdout.write(escape.visible(diff.text))
+    print(file=sys.stderr)
+    say(
+        f"{out} is stale: {len(diff.changed)} changed, {len(diff.added)} missing, "
+        f"{len(diff.removed)} not generated any more. Run `make generate` and commit the result."
     )
     return 1
 
@@ -272,12 +298,13 @@ def _lint(args: argparse.Namespace) -> int:
         print(json.dumps([v.as_dict() for v in found], indent=2))
     else:
         for v in found:
-            print(
-                f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})"
+            say(
+                f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})",
+                sys.stdout,
             )
         per = {c: sum(1 for v in found if v.client == c) for c in clients}
         summary = ", ".join(f"{c} {'ok' if n == 0 else f'{n} broken'}" for c, n in per.items())
-        print(f"{len(api.tools)} tools checked: {summary}", file=sys.stderr)
+        say(f"{len(api.tools)} tools checked: {summary}")
     return 1 if found else 0
 
 
@@ -286,17 +313,17 @@ def _validate(args: argparse.Namespace) -> int:
 
     spec = load(args.spec)
     paths = spec.doc.get("paths") or {}
-    print(f"{args.spec}: OK (OpenAPI {spec.doc.get('openapi')}, {len(paths)} paths)")
+    say(f"{args.spec}: OK (OpenAPI {spec.doc.get('openapi')}, {len(paths)} paths)", sys.stdout)
     return 0
 
 
 def _spec(args: argparse.Namespace) -> int:
     if args.spec_cmd == "fetch":
         used, version = lock.fetch(Path(args.lock), Path(args.out), args.source)
-        print(f"wrote {args.out}: {version} from {used} (sha256 verified)", file=sys.stderr)
+        say(f"wrote {args.out}: {version} from {used} (sha256 verified)")
         return 0
     pinned = lock.pin(Path(args.lock), args.spec_version, args.source)
-    print(f"pinned {pinned.version} sha256 {pinned.sha256} in {args.lock}", file=sys.stderr)
+    say(f"pinned {pinned.version} sha256 {pinned.sha256} in {args.lock}")
     return 0
 
 
@@ -316,13 +343,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "spec":
             return _spec(args)
     except GeneratorError as exc:
-        print(f"artie-mcp-gen: error: {exc.message}", file=sys.stderr)
+        say(f"artie-mcp-gen: error: {exc.message}")
         for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
-            print(f"  {problem}", file=sys.stderr)
+            say(f"  {problem}")
         if len(exc.problems) > MAX_PROBLEMS_SHOWN:
-            print(f"  … and {len(exc.problems) - MAX_PROBLEMS_SHOWN} more", file=sys.stderr)
+            say(f"  … and {len(exc.problems) - MAX_PROBLEMS_SHOWN} more")
         if exc.problems:
-            print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+            say(f"{len(exc.problems)} problem(s) found")
         return 2 if args.cmd != "validate" else 1
     except KeyboardInterrupt:
         print("artie-mcp-gen: interrupted; nothing written", file=sys.stderr)

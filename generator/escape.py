@@ -64,6 +64,11 @@ def line(value: object, limit: int | None = None) -> str:
     return out
 
 
+def visible(source: str) -> str:
+    """Multi-line text (a diff) for a terminal: lines kept, unsafe characters escaped."""
+    return UNSAFE.sub(lambda m: _escape(m.group()), source)
+
+
 def python_source(source: str) -> str:
     """Unsafe characters in generated Python (inside its string literals and
     comments, the only places they can be) written as escape sequences: the

@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import escape, formatting
+from generator import escape, formatting, versions
 from generator.contract import contract, operation
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
@@ -33,6 +33,7 @@ class RenderOptions:
     env_prefix: str = "ARTIE"  # ARTIE_API_KEY, ARTIE_BASE_URL, ARTIE_MCP_*
     models: bool = True
     prompts_dir: str | None = None
+    package_version: str | None = None  # --package-version; default: from info.version
 
 
 def pystr(value: Any) -> str:
@@ -64,10 +65,12 @@ def environment() -> Environment:
 
 
 def dist_version(version: str) -> str:
-    candidate = version.lstrip("vV")
-    if re.fullmatch(r"\d+(\.\d+)*", candidate):
-        return candidate
-    return "0.0.0"
+    """The spec's version as a PEP 440 version (see ``versions``)."""
+    return versions.package_version(version)[0]
+
+
+def package_version(api: Api, options: RenderOptions) -> str:
+    return options.package_version or dist_version(api.version)
 
 
 def auth_view(api: Api) -> dict[str, Any]:
@@ -195,6 +198,10 @@ def render(
         files: dict[str, str] = {}
         python: dict[str, str] = {}
         ctx = _context(api, options)
+        if options.package_version is None:
+            note = versions.package_version(api.version)[1]
+            if note is not None:
+                diagnostics.info("#/info/version", escape.line(note))
         python[f"{pkg}/__init__.py"] = env.get_template("init.py.jinja").render(**ctx)
         python[f"{pkg}/__main__.py"] = env.get_template("main.py.jinja").render(**ctx)
         python[f"{pkg}/app.py"] = env.get_template("app.py.jinja").render(**ctx)
@@ -249,7 +256,7 @@ def pyproject(api: Api, options: RenderOptions) -> str:
         "build-system": {"requires": ["setuptools>=68"], "build-backend": "setuptools.build_meta"},
         "project": {
             "name": options.dist_name,
-            "version": dist_version(api.version),
+            "version": package_version(api, options),
             "description": f"MCP server for {escape.line(api.title)}, generated from its OpenAPI spec",
             "readme": "README.md",
             "requires-python": ">=3.11",
@@ -309,7 +316,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "api": api_view,
         "package": options.package,
         "dist_name": options.dist_name,
-        "dist_version": dist_version(api.version),
+        "dist_version": package_version(api, options),
         "command": options.command,
         "server_name": options.dist_name,
         "server_key": contract.server_key(options.dist_name),
