@@ -14,16 +14,26 @@ from tests.conftest import REPO
 GEN = [sys.executable, "-m", "generator"]
 
 
+def environment(env: dict[str, str] | None = None, unset: tuple[str, ...] = ()) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in unset}
+    return {**base, "PYTHONPATH": str(REPO), **(env or {})}
+
+
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 300
+    *args: str,
+    env: dict[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+    cwd: Path = REPO,
+    timeout: float = 300,
+    command: tuple[str, ...] = tuple(GEN),
 ) -> subprocess.CompletedProcess[str]:
-    """The real ``artie-mcp-gen`` in a subprocess."""
+    """The real ``artie-mcp-gen`` (or ``command``) in a subprocess."""
     return subprocess.run(
-        [*GEN, *args],
+        [*command, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        env=environment(env, unset),
         timeout=timeout,
     )
 
