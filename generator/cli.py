@@ -175,6 +175,19 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
     dist = args.dist_name or package.replace("_", "-")
     command = args.command or dist
     prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", dist):
+        raise GeneratorError(
+            f"--dist-name {dist!r} is not a distribution name (letters, digits, '.', '_', '-'; "
+            "a letter or digit at each end)"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", command):
+        raise GeneratorError(
+            f"--command {command!r} may only use letters, digits, '.', '_' and '-'"
+        )
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", prefix):
+        raise GeneratorError(
+            f"--env-prefix {prefix!r} is not an environment variable name (letters, digits, '_')"
+        )
     wanted = getattr(args, "package_version", None)
     if wanted is not None and not versions.is_pep440(wanted):
         raise GeneratorError(

@@ -107,3 +107,15 @@ def test_artie_versions_need_no_mapping(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "PEP 440" not in proc.stderr
     pyproject = json.dumps(tomllib.loads((tmp_path / "o" / "pyproject.toml").read_text()))
     assert '"version": "1.0.76"' in pyproject
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--dist-name", "my server"), ("--command", "run;rm"), ("--env-prefix", "MY-API")],
+)
+def test_names_given_on_the_command_line_are_checked(tmp_path: Path, flag: str, value: str) -> None:
+    source = write_spec(tmp_path / "s.json", spec())
+    proc = run("generate", "--spec", str(source), "--out", str(tmp_path / "o"), flag, value)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{flag} {value!r}" in proc.stderr
+    assert not (tmp_path / "o").exists()
