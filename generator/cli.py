@@ -12,14 +12,34 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
-from generator import __version__, drift, lock, naming
+from generator import __version__, drift, escape, lock, naming, versions
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.operations import Options
-from generator.output import diff_tree, write_tree
+from generator.output import destination, diff_tree, write_tree
 from generator.render import RenderOptions
 
 MAX_PROBLEMS_SHOWN = 50
+# the tools whose releases decide the bytes of the output (pinned in pyproject.toml)
+OUTPUT_TOOLS = ("black", "datamodel-code-generator", "openapi-spec-validator")
+
+
+def say(text: object, file: TextIO | None = None) -> None:
+    """Print one message (on stderr unless told): spec text in it cannot drive the terminal."""
+    print(escape.terminal(text), file=sys.stderr if file is None else file)
+
+
+def version_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in OUTPUT_TOOLS:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return f"artie-mcp-gen {__version__} ({', '.join(found)})"
 
 
 def _add_spec(p: argparse.ArgumentParser) -> None:
@@ -63,6 +83,11 @@ def _add_generation(p: argparse.ArgumentParser) -> None:
         help="the server's name in the MCP Registry, in server.json and the README's mcp-name line "
         "(default io.github.artie-labs/<dist name>; io.github.OWNER/... for a GitHub login)",
     )
+    p.add_argument(
+        "--package-version",
+        metavar="PEP440",
+        help="version of the generated package (default: info.version, mapped to PEP 440)",
+    )
     p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
@@ -79,13 +104,21 @@ def parser() -> argparse.ArgumentParser:
         prog="artie-mcp-gen",
         description="Generate a static MCP server package from an OpenAPI spec (Artie's first).",
     )
-    p.add_argument("--version", action="version", version=f"artie-mcp-gen {__version__}")
+    p.add_argument("--version", action="version", version=version_text())
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     g = sub.add_parser("generate", help="render the server package into --out (atomically)")
     _add_spec(g)
     g.add_argument(
-        "--out", required=True, metavar="DIR", help="output folder (replaced as a whole)"
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output folder: new, empty, or an earlier generation (its files are replaced)",
+    )
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that holds other files (they are left alone)",
     )
     _add_generation(g)
 
@@ -169,6 +202,24 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
     dist = args.dist_name or package.replace("_", "-")
     command = args.command or dist
     prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", dist):
+        raise GeneratorError(
+            f"--dist-name {dist!r} is not a distribution name (letters, digits, '.', '_', '-'; "
+            "a letter or digit at each end)"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", command):
+        raise GeneratorError(
+            f"--command {command!r} may only use letters, digits, '.', '_' and '-'"
+        )
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", prefix):
+        raise GeneratorError(
+            f"--env-prefix {prefix!r} is not an environment variable name (letters, digits, '_')"
+        )
+    wanted = getattr(args, "package_version", None)
+    if wanted is not None and not versions.is_pep440(wanted):
+        raise GeneratorError(
+            f"--package-version {wanted!r} is not a PEP 440 version (e.g. 1.2.3, 1.2.3rc1, 1.2.3.post1)"
+        )
     registry_name = getattr(args, "registry_name", None)
     if registry_name is not None:
         from generator.registry import check_name
@@ -184,6 +235,7 @@ def _render_options(args: argparse.Namespace) -> RenderOptions:
         models=not args.no_models,
         prompts_dir=getattr(args, "prompts", None),
         registry_name=registry_name,
+        package_version=wanted,
     )
 
 
@@ -202,6 +254,11 @@ def _build_options(args: argparse.Namespace) -> Options:
             config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
         except OSError as exc:
             raise GeneratorError(f"cannot read config {args.config}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise GeneratorError(
+                f"config {args.config} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                f"at offset {exc.start}): it must be a TOML file"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise GeneratorError(f"config {args.config} is not valid TOML: {exc}") from None
         unknown = set(config) - {"chunk"}
@@ -215,7 +272,7 @@ def _print_diagnostics(diagnostics: Diagnostics, quiet: bool) -> None:
     for d in diagnostics.items:
         if d.level == "info" and quiet:
             continue
-        print(str(d), file=sys.stderr)
+        say(d)
 
 
 def _generate(args: argparse.Namespace, write: bool) -> int:
@@ -223,6 +280,8 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
 
     build_options = _build_options(args)
     render_options = _render_options(args)
+    if write:
+        destination(args.out)  # refused folders are refused before any work
     started = time.perf_counter()
     result = pipeline.build(
         args.spec,
@@ -235,47 +294,37 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
     diagnostics = result.diagnostics
     _print_diagnostics(diagnostics, args.quiet)
     if diagnostics.has_errors or (args.strict and diagnostics.of_level("warning")):
-        print(
-            "artie-mcp-gen: nothing written (errors above; --strict counts warnings)",
-            file=sys.stderr,
-        )
+        say("artie-mcp-gen: nothing written (errors above; --strict counts warnings)")
         return 1
     out = Path(args.out)
     api = result.api
     if write:
-        write_tree(result.files, out)
+        write_tree(result.files, out, force=args.force)
         elapsed = time.perf_counter() - started
         if not args.quiet:
             size = sum(len(t.encode()) for t in result.files.values())
-            print(
+            say(
                 f"generated {out}: {len(api.tools)} tools exposed, {len(api.excluded)} excluded, "
                 f"{len(api.webhooks)} webhooks (not tools), {len(result.files)} files, "
                 f"{size / 1024:.0f} KiB, {elapsed:.1f}s "
-                f"[{api.title} {api.version}, OpenAPI {api.openapi}]",
-                file=sys.stderr,
+                f"[{api.title} {api.version}, OpenAPI {api.openapi}]"
             )
             from generator.lint import tools_list_size
 
             listed = tools_list_size(api)
-            print(f"  tools/list: {listed} bytes, about {listed // 4} tokens", file=sys.stderr)
-            if not api.has_policy and (api.tools or api.excluded):
-                print(
-                    "  no x-artie-mcp in the spec: all operations exposed, hints from HTTP methods",
-                    file=sys.stderr,
-                )
-            for where, wanted, got in api.renames:
-                print(f"  renamed {where}: {wanted} -> {got}", file=sys.stderr)
+            say(f"  tools/list: {listed} bytes, about {listed // 4} tokens")
+            # renames and the no-x-artie-mcp note are diagnostics: printed above, once
         return 0
     diff = diff_tree(result.files, out, label=str(out))
     if diff.clean:
         if not args.quiet:
-            print(f"{out} is up to date ({len(result.files)} files)", file=sys.stderr)
+            say(f"{out} is up to date ({len(result.files)} files)")
         return 0
-    sys.stdout.write(diff.text)
-    print(
-        f"\n{out} is stale: {len(diff.changed)} changed, {len(diff.added)} missing, "
-        f"{len(diff.removed)} not generated any more. Run `make generate` and commit the result.",
-        file=sys.stderr,
+    sys.stdout.write(escape.visible(diff.text))
+    print(file=sys.stderr)
+    say(
+        f"{out} is stale: {len(diff.changed)} changed, {len(diff.added)} missing, "
+        f"{len(diff.removed)} not generated any more. Run `make generate` and commit the result."
     )
     return 1
 
@@ -297,12 +346,13 @@ def _lint(args: argparse.Namespace) -> int:
         print(json.dumps([v.as_dict() for v in found], indent=2))
     else:
         for v in found:
-            print(
-                f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})"
+            say(
+                f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})",
+                sys.stdout,
             )
         per = {c: sum(1 for v in found if v.client == c) for c in clients}
         summary = ", ".join(f"{c} {'ok' if n == 0 else f'{n} broken'}" for c, n in per.items())
-        print(f"{len(api.tools)} tools checked: {summary}", file=sys.stderr)
+        say(f"{len(api.tools)} tools checked: {summary}")
     return 1 if found else 0
 
 
@@ -311,7 +361,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     spec = load(args.spec)
     paths = spec.doc.get("paths") or {}
-    print(f"{args.spec}: OK (OpenAPI {spec.doc.get('openapi')}, {len(paths)} paths)")
+    say(f"{args.spec}: OK (OpenAPI {spec.doc.get('openapi')}, {len(paths)} paths)", sys.stdout)
     return 0
 
 
@@ -337,10 +387,10 @@ def _bundle(args: argparse.Namespace) -> int:
 def _spec(args: argparse.Namespace) -> int:
     if args.spec_cmd == "fetch":
         used, version = lock.fetch(Path(args.lock), Path(args.out), args.source)
-        print(f"wrote {args.out}: {version} from {used} (sha256 verified)", file=sys.stderr)
+        say(f"wrote {args.out}: {version} from {used} (sha256 verified)")
         return 0
     pinned = lock.pin(Path(args.lock), args.spec_version, args.source)
-    print(f"pinned {pinned.version} sha256 {pinned.sha256} in {args.lock}", file=sys.stderr)
+    say(f"pinned {pinned.version} sha256 {pinned.sha256} in {args.lock}")
     return 0
 
 
@@ -362,13 +412,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "bundle":
             return _bundle(args)
     except GeneratorError as exc:
-        print(f"artie-mcp-gen: error: {exc.message}", file=sys.stderr)
+        say(f"artie-mcp-gen: error: {exc.message}")
         for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
-            print(f"  {problem}", file=sys.stderr)
+            say(f"  {problem}")
         if len(exc.problems) > MAX_PROBLEMS_SHOWN:
-            print(f"  … and {len(exc.problems) - MAX_PROBLEMS_SHOWN} more", file=sys.stderr)
+            say(f"  … and {len(exc.problems) - MAX_PROBLEMS_SHOWN} more")
         if exc.problems:
-            print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+            say(f"{len(exc.problems)} problem(s) found")
         return 2 if args.cmd != "validate" else 1
     except KeyboardInterrupt:
         print("artie-mcp-gen: interrupted; nothing written", file=sys.stderr)

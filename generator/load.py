@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,11 @@ def read_source(source: str, timeout: float = 60.0) -> bytes:
 
         try:
             response = httpx.get(source, follow_redirects=True, timeout=timeout)
+        except httpx.InvalidURL as exc:
+            raise GeneratorError(f"{source!r} is not a valid URL ({exc})") from None
         except httpx.HTTPError as exc:
-            raise GeneratorError(f"could not download {source}: {exc}") from None
+            reason = str(exc) or type(exc).__name__
+            raise GeneratorError(f"could not download {source}: {reason}") from None
         if response.status_code != 200:
             raise GeneratorError(f"could not download {source}: HTTP {response.status_code}")
         return response.content
@@ -64,6 +68,91 @@ def _key(key: Any) -> str:
     return str(key)
 
 
+# A YAML alias repeats a node without repeating its text, so a few hundred bytes
+# can stand for a billion nodes ("billion laughs"). Aliases may make a document at
+# most this many times as large as it is written, and add at most this many nodes.
+ALIAS_GROWTH = 10
+ALIAS_NODES = 1_000_000
+# where an anchor may be (&name after a blank, '[', '{' or ','): without one, no alias
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]", re.MULTILINE)
+
+
+def alias_bound(written: int) -> int:
+    """How many nodes a document of ``written`` nodes may have once its aliases are expanded."""
+    return written + max(ALIAS_NODES, (ALIAS_GROWTH - 1) * written)
+
+
+def expanded_size(doc: Any) -> tuple[int, int]:
+    """(nodes as written, nodes with every alias expanded) of what a YAML loader
+    returned, where an alias is the same object again; one pass over the distinct
+    objects, however large the expansion. A structure that contains itself is an
+    error."""
+    sizes: dict[int, int] = {}
+    written = 1
+    open_: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = list(node.values()) if isinstance(node, dict) else node
+        if done:
+            keys = len(node) if isinstance(node, dict) else 0
+            sizes[key] = 1 + keys + sum(sizes.get(id(c), 1) for c in children)
+            open_.discard(key)
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise GeneratorError("a YAML alias makes the document contain itself")
+        open_.add(key)
+        written += len(children) + (len(node) if isinstance(node, dict) else 0)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, (dict, list)))
+    return written, sizes.get(id(doc), 1)
+
+
+def count_nodes(value: Any, limit: int) -> int:
+    """Nodes in a JSON-shaped tree (keys count), counted up to just past ``limit``."""
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """YAML text -> Python objects with a safe loader, refusing alias bombs and
+    recursive aliases before anything expands them."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise GeneratorError(f"{name} is not valid YAML: {problem}{where}") from None
+    if isinstance(doc, (dict, list)) and _ANCHOR.search(text):
+        try:
+            written, expanded = expanded_size(doc)
+        except GeneratorError as exc:
+            raise GeneratorError(
+                f"{name}: refused: {exc.message} (an alias inside the node it names)"
+            ) from None
+        if expanded > alias_bound(written):
+            raise GeneratorError(
+                f"{name}: refused: YAML aliases expand its {written:,} nodes to {expanded:,} "
+                f'(at most {alias_bound(written):,}), a "billion laughs"; '
+                "write the repeated parts out or use $ref"
+            )
+    return doc
+
+
 def parse_spec(data: bytes, name: str, require_openapi: bool = True) -> dict[str, Any]:
     """Parse JSON or YAML bytes into a dict with string keys."""
     try:
@@ -80,16 +169,14 @@ def parse_spec(data: bytes, name: str, require_openapi: bool = True) -> dict[str
             raise GeneratorError(
                 f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
             ) from None
+        except RecursionError:
+            raise GeneratorError(f"{name} is nested too deeply to read") from None
     else:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        doc = parse_yaml(text, name)
         try:
-            doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise GeneratorError(f"{name} is not valid YAML: {problem}{where}") from None
-        doc = _plain(doc)
+            doc = _plain(doc)
+        except RecursionError:
+            raise GeneratorError(f"{name} is nested too deeply to read") from None
     if not isinstance(doc, dict):
         raise GeneratorError(f"{name} is not an OpenAPI document (top level is not a mapping)")
     if require_openapi and "openapi" not in doc:
@@ -121,9 +208,10 @@ def validate_spec(spec: dict[str, Any]) -> list[str]:
             f"#/openapi: unsupported OpenAPI version {version!r} (3.0.x and 3.1.x are supported)"
         ]
     problems: list[str] = []
+    defaults = _Defaults(spec)
     try:
         for err in cls(SchemaPath.from_dict(spec)).iter_errors():
-            problems.append(_describe(err, spec))
+            problems.append(_describe(err, spec, defaults))
             if len(problems) >= 1000:
                 break
     except Exception as exc:  # the validator raises on dangling $refs
@@ -148,18 +236,97 @@ def _locate(spec: dict[str, Any], parts: list[Any], instance: Any) -> list[Any]:
     return parts
 
 
-def _describe(err: BaseException, spec: dict[str, Any] | None = None) -> str:
+_MISSING = object()
+
+
+def _at(node: Any, parts: list[Any]) -> Any:
+    for part in parts:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return node
+
+
+class _Defaults:
+    """Where the spec's ``default`` values are: the validator checks each against
+    its schema and reports a failure with a path inside the value, not the spec."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self._found: list[tuple[list[Any], dict[str, Any]]] | None = None
+        self.reported: set[str] = set()
+
+    def _all(self) -> list[tuple[list[Any], dict[str, Any]]]:
+        if self._found is None:
+            self._found = []
+            stack: list[tuple[list[Any], Any]] = [([], self.spec)]
+            while stack:
+                parts, node = stack.pop()
+                if isinstance(node, dict):
+                    if "default" in node:
+                        self._found.append((parts, node))
+                    stack.extend((parts + [k], v) for k, v in reversed(list(node.items())))
+                elif isinstance(node, list):
+                    stack.extend((parts + [i], v) for i, v in reversed(list(enumerate(node))))
+        return self._found
+
+    def locate(self, err: Any) -> list[Any] | None:
+        """The spec path of the default value an error is about, if one fits: the
+        value there is the error's instance, and the schema holding that default has
+        the failing keyword with the error's value."""
+        inner = list(getattr(err, "absolute_path", None) or [])
+        schema_path = list(getattr(err, "relative_schema_path", None) or [])
+        instance = getattr(err, "instance", _MISSING)
+        fallback = None
+        for parts, holder in self._all():
+            if _at(holder["default"], inner) != instance:
+                continue
+            pointer = parts + ["default", *inner]
+            if _pointer(pointer) in self.reported:
+                continue
+            if schema_path and _at(holder, schema_path) == getattr(
+                err, "validator_value", _MISSING
+            ):
+                self.reported.add(_pointer(pointer))
+                return pointer
+            fallback = fallback or pointer
+        if fallback is not None:
+            self.reported.add(_pointer(fallback))
+        return fallback
+
+
+def _reason_first(message: str, err: Any) -> str:
+    """jsonschema starts a message with the value (``'XXXX…' does not match …``); a long
+    value hides the reason, so the reason comes first and the value, cut, after it."""
+    instance = getattr(err, "instance", _MISSING)
+    if instance is _MISSING:
+        return message
+    shown = repr(instance)
+    if not message.startswith(shown + " ") or len(message) <= len(shown) + 1:
+        return message
+    if len(shown) > 60:
+        shown = shown[:59] + "…"
+    return f"{message[len(repr(instance)) + 1:]} (got {shown})"
+
+
+def _describe(
+    err: BaseException, spec: dict[str, Any] | None = None, defaults: _Defaults | None = None
+) -> str:
     message = str(getattr(err, "message", None) or err)
     message = message.split(" does not exist within")[0]  # PointerToNowhere embeds the spec
     message = message.splitlines()[0] if message else type(err).__name__
+    if type(err).__name__ == "PointerToNowhere":
+        return f"dangling $ref: {message[:300]} does not exist"
+    message = _reason_first(message, err)
     if len(message) > 300:
         message = message[:300] + "…"
     path = getattr(err, "absolute_path", None)
-    if type(err).__name__ == "PointerToNowhere":
-        return f"dangling $ref: {message} does not exist"
     parts = list(path) if path else []
     if spec is not None and parts:
         parts = _locate(spec, parts, getattr(err, "instance", None))
+    if defaults is not None and (not parts or _at(spec, parts) is _MISSING):
+        parts = defaults.locate(err) or parts
     pointer = _pointer(parts)
     return f"{pointer}: {message}"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,17 +31,56 @@ class Lock:
 
     @classmethod
     def read(cls, path: Path) -> Lock:
+        def malformed(what: str) -> GeneratorError:
+            return GeneratorError(
+                f"lock file {path} {what}; a lock holds version, url and sha256, e.g. "
+                '{"version": "v1.0.76", "url": "https://.../openapi.yaml", "sha256": "<64 hex digits>"}'
+                " (`make spec-update VERSION=...` writes one)"
+            )
+
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(version=data["version"], url=data["url"], sha256=data["sha256"].lower())
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise GeneratorError(f"lock file not found: {path}") from None
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise GeneratorError(f"lock file {path} is malformed: {exc}") from None
+        except UnicodeDecodeError:
+            raise malformed("is not UTF-8 text") from None
+        except OSError as exc:
+            raise GeneratorError(f"cannot read lock file {path}: {exc.strerror}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            where = f"at line {exc.lineno}, column {exc.colno}"
+            raise malformed(f"is not JSON ({exc.msg} {where})") from None
+        if not isinstance(data, dict):
+            raise malformed(f"must be a JSON object, not {type(data).__name__}")
+        for key in ("version", "url", "sha256"):
+            if key not in data:
+                raise malformed(f'has no "{key}"')
+            if not isinstance(data[key], str) or not data[key]:
+                raise malformed(f'"{key}" must be a string, not {json.dumps(data[key])}')
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", data["sha256"]):
+            raise malformed(f'"sha256" must be 64 hex digits, not {json.dumps(data["sha256"])}')
+        return cls(version=data["version"], url=data["url"], sha256=data["sha256"].lower())
 
     def write(self, path: Path) -> None:
         body = {"version": self.version, "url": self.url, "sha256": self.sha256}
         write_file_atomic(path, json.dumps(body, indent=2) + "\n")
+
+
+def _read(chosen: str, given: str | None, pinned: str) -> bytes:
+    """``read_source``, with its error saying where the source came from and, when
+    the pinned URL cannot be reached, how to build from a local copy instead."""
+    try:
+        return read_source(chosen)
+    except GeneratorError as exc:
+        if given is None and chosen != pinned:
+            raise GeneratorError(f"{exc.message} (that source is ${SOURCE_ENV})") from None
+        if chosen == pinned and exc.message.startswith("could not download"):
+            raise GeneratorError(
+                f"{exc.message}. Without access to it, point the build at a local copy of "
+                f"the release: {SOURCE_ENV}=path/to/openapi.yaml make generate (or make spec)"
+            ) from None
+        raise
 
 
 def sha256(data: bytes) -> str:
@@ -54,7 +94,7 @@ def fetch(lock_path: Path, out: Path, source: str | None = None) -> tuple[str, s
     """
     lock = Lock.read(lock_path)
     chosen = source or os.environ.get(SOURCE_ENV) or lock.url
-    raw = read_source(chosen)
+    raw = _read(chosen, source, lock.url)
     digest = sha256(raw)
     if digest != lock.sha256:
         raise GeneratorError(
@@ -70,7 +110,7 @@ def fetch(lock_path: Path, out: Path, source: str | None = None) -> tuple[str, s
 def pin(lock_path: Path, version: str, source: str | None = None) -> Lock:
     """Re-pin the lock to ``version``, hashing upstream's bytes."""
     url = URL_TEMPLATE.format(version=version)
-    raw = read_source(source or os.environ.get(SOURCE_ENV) or url)
+    raw = _read(source or os.environ.get(SOURCE_ENV) or url, source, url)
     doc = parse_spec(raw, source or url)
     found = str((doc.get("info") or {}).get("version", ""))
     if found and found != version:

@@ -7,6 +7,7 @@ formatted with black (``formatting``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import formatting, registry
+from generator import escape, formatting, registry, versions
 from generator.contract import contract, operation
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
@@ -33,6 +34,7 @@ class RenderOptions:
     models: bool = True
     prompts_dir: str | None = None
     registry_name: str | None = None  # the MCP Registry's name; default registry.default_name
+    package_version: str | None = None  # --package-version; default: from info.version
 
 
 def pystr(value: Any) -> str:
@@ -47,14 +49,6 @@ def pytuple(values: Any) -> str:
     return "(" + ", ".join(repr(v) for v in items) + ("," if len(items) == 1 else "") + ")"
 
 
-def one_line(text: str, limit: int = 120) -> str:
-    """Safe inside a docstring or a Markdown table cell."""
-    text = " ".join(str(text).split())
-    text = text.replace("\\", "/").replace('"""', "'''").replace("|", "/")
-    text = text.rstrip('"')
-    return text[:limit] + ("…" if len(text) > limit else "")
-
-
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES / "package")),
@@ -66,14 +60,18 @@ def environment() -> Environment:
     )
     env.filters["pystr"] = pystr
     env.filters["pytuple"] = pytuple
+    env.filters["code"] = lambda value: escape.code_span(value, table=True)  # in a table cell
+    env.filters["code_inline"] = escape.code_span
     return env
 
 
 def dist_version(version: str) -> str:
-    candidate = version.lstrip("vV")
-    if re.fullmatch(r"\d+(\.\d+)*", candidate):
-        return candidate
-    return "0.0.0"
+    """The spec's version as a PEP 440 version (see ``versions``)."""
+    return versions.package_version(version)[0]
+
+
+def package_version(api: Api, options: RenderOptions) -> str:
+    return options.package_version or dist_version(api.version)
 
 
 def auth_view(api: Api) -> dict[str, Any]:
@@ -145,6 +143,32 @@ def declaration(tool: Tool, model_classes: frozenset[str] = frozenset()) -> Any:
     )
 
 
+# what json.dumps writes for a character a reader must not get raw: a short escape
+# (\r, \b, \f), a \u escape of a C0 control, or the character itself
+_JSON_UNSAFE = re.compile(r"\\[rbf]|\\u00(?:0[0-8bBeEfF]|1[0-9a-fA-F])|" + escape.UNSAFE.pattern)
+
+
+def tool_file(tool: Tool, model_classes: frozenset[str] = frozenset()) -> str:
+    """A tool's data file. Text a model reads (title, descriptions, the exclusion
+    note) holds no control characters; any other spec string holding one (an enum
+    value, a default) is written as a JSON escape, never raw."""
+    op = declaration(tool, model_classes)
+    text = operation.dump(op)
+    if not _JSON_UNSAFE.search(text):
+        return text  # the common case: nothing to clean
+    op = dataclasses.replace(
+        op,
+        title=escape.line(op.title) if op.title else op.title,
+        description=escape.text(op.description),
+        exclusion_reason=escape.text(op.exclusion_reason) if op.exclusion_reason else None,
+        remediation=escape.text(op.remediation) if op.remediation else None,
+        input_schema=escape.schema_texts(op.input_schema),
+        output_schema=escape.schema_texts(op.output_schema),
+        response_schema=escape.schema_texts(op.response_schema),
+    )
+    return escape.json_text(operation.dump(op))
+
+
 def model_class(component: str | None, classes: frozenset[str]) -> str | None:
     """The models class datamodel-code-generator made of a component, if it made one."""
     if component is None:
@@ -175,6 +199,10 @@ def render(
         files: dict[str, str] = {}
         python: dict[str, str] = {}
         ctx = _context(api, options)
+        if options.package_version is None:
+            note = versions.package_version(api.version)[1]
+            if note is not None:
+                diagnostics.info("#/info/version", escape.line(note))
         python[f"{pkg}/__init__.py"] = env.get_template("init.py.jinja").render(**ctx)
         python[f"{pkg}/__main__.py"] = env.get_template("main.py.jinja").render(**ctx)
         python[f"{pkg}/app.py"] = env.get_template("app.py.jinja").render(**ctx)
@@ -185,7 +213,7 @@ def render(
         )
         files[f"{pkg}/py.typed"] = ""
         if prompts:
-            files[f"{pkg}/{contract.PROMPTS_FILE}"] = (
+            files[f"{pkg}/{contract.PROMPTS_FILE}"] = escape.json_text(
                 json.dumps(prompts, indent=2, ensure_ascii=False) + "\n"
             )
         for source in sorted((TEMPLATES / "runtime").glob("*.py")):
@@ -199,10 +227,14 @@ def render(
                 classes = frozenset(re.findall(r"^class (\w+)\(", made["models.py"], re.M))
         for tool in api.all_tools:
             path = f"{pkg}/{contract.TOOLS_DIR}/{tool.name}.json"
-            files[path] = operation.dump(declaration(tool, classes))
+            files[path] = tool_file(tool, classes)
     finally:
         if models is not None:
             models.close()
+    for path, text in files.items():
+        found = escape.find_unsafe(text)
+        if found is not None:  # a generator bug: never write it
+            raise GeneratorError(f"the rendered {path} holds an unescaped {found}")
     return dict(sorted(files.items()))
 
 
@@ -218,7 +250,7 @@ DEPENDENCIES = (
 
 
 def description(api: Api) -> str:
-    return f"MCP server for {' '.join(api.title.split())}, generated from its OpenAPI spec"
+    return f"MCP server for {escape.line(api.title)}, generated from its OpenAPI spec"
 
 
 def listing(api: Api, options: RenderOptions) -> registry.Package:
@@ -226,10 +258,10 @@ def listing(api: Api, options: RenderOptions) -> registry.Package:
     prefix = options.env_prefix
     return registry.Package(
         dist_name=options.dist_name,
-        version=dist_version(api.version),
+        version=package_version(api, options),
         description=description(api),
         command=options.command,
-        title=" ".join(api.title.split()),
+        title=escape.line(api.title),
         api_key_env=f"{prefix}_API_KEY",
         base_url_env=f"{prefix}_BASE_URL",
         default_base_url=api.base_url,
@@ -250,7 +282,7 @@ def pyproject(api: Api, options: RenderOptions) -> str:
         "build-system": {"requires": ["setuptools>=68"], "build-backend": "setuptools.build_meta"},
         "project": {
             "name": options.dist_name,
-            "version": dist_version(api.version),
+            "version": package_version(api, options),
             "description": description(api),
             "readme": "README.md",
             "requires-python": ">=3.11",
@@ -275,10 +307,8 @@ def pyproject(api: Api, options: RenderOptions) -> str:
 def instructions(api: Api) -> str:
     """The fixed part of the server's instructions; the runtime adds what this
     configuration leaves out."""
-    about = " ".join(str(api.description or "").split())
-    if len(about) > 300:
-        about = about[:299] + "…"
-    text = f"Tools for the {' '.join(api.title.split())}, generated from its OpenAPI spec."
+    about = escape.line(api.description or "", 300)
+    text = f"Tools for the {escape.line(api.title)}, generated from its OpenAPI spec."
     if about:
         text += f" {about}"
     return (
@@ -290,21 +320,21 @@ def instructions(api: Api) -> str:
 def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
     prefix = options.env_prefix
     api_view = {
-        "title": api.title,
-        "version": api.version,
+        "title": escape.line(api.title),
+        "version": escape.line(api.version),
         "digest": api.digest,
         "base_url": api.base_url,
-        "title_doc": one_line(api.title, 80),
-        "version_doc": one_line(api.version, 40),
+        "title_doc": escape.markdown(api.title, 80),
+        "version_doc": escape.markdown(api.version, 40),
     }
     auth = auth_view(api)
     auth_doc = {
         "bearer": "`Authorization: Bearer <key>`",
         "oauth2": f"an OAuth2 bearer token: the key itself, or one fetched with {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET",
         "basic": "HTTP basic auth (the key is `user:password`)",
-        "header": f"the `{auth['name']}` header",
-        "query": f"the `{auth['name']}` query parameter",
-        "cookie": f"the `{auth['name']}` cookie",
+        "header": f"the {escape.code_span(auth['name'])} header",
+        "query": f"the {escape.code_span(auth['name'])} query parameter",
+        "cookie": f"the {escape.code_span(auth['name'])} cookie",
         "none": "nothing (the API declares no security scheme)",
     }[auth["kind"]]
     return {
@@ -312,7 +342,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "api": api_view,
         "package": options.package,
         "dist_name": options.dist_name,
-        "dist_version": dist_version(api.version),
+        "dist_version": package_version(api, options),
         "command": options.command,
         "server_name": options.dist_name,
         "server_key": contract.server_key(options.dist_name),
@@ -330,7 +360,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
             {
                 "name": t.name,
                 "method": t.method,
-                "path": one_line(t.path),
+                "path": t.path,
                 "method_class": t.method_class,
                 "hints": ", ".join(t.annotations.labels()) or "-",
             }
@@ -339,10 +369,10 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "excluded": [
             {
                 "name": t.name,
-                "reason": one_line(t.policy.exclusion_reason or "-", 200),
-                "remediation": one_line(t.policy.remediation or "-", 200),
+                "reason": escape.markdown(t.policy.exclusion_reason or "-", 200),
+                "remediation": escape.markdown(t.policy.remediation or "-", 200),
             }
             for t in sorted(api.excluded, key=lambda t: t.name)
         ],
-        "webhooks": [{"name": one_line(w.name, 80)} for w in api.webhooks],
+        "webhooks": [{"name": escape.line(w.name, 80)} for w in api.webhooks],
     }

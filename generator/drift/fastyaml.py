@@ -19,6 +19,8 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
+from generator import load as loading
+
 
 class Fallback(Exception):
     pass
@@ -60,6 +62,7 @@ def load(text: str) -> Any:
     keys: list[bool] = []  # per frame: is it a mapping
     root: Any = _MISSING
     pending: list[tuple[str, Any]] = []  # (anchor, container) of open containers
+    expanded = 0  # nodes aliases have added
     Scalar, Alias = events.ScalarEvent, events.AliasEvent
     MapStart, MapEnd = events.MappingStartEvent, events.MappingEndEvent
     SeqStart, SeqEnd = events.SequenceStartEvent, events.SequenceEndEvent
@@ -97,6 +100,9 @@ def load(text: str) -> Any:
         elif kind is Alias:
             if event.anchor not in anchors:
                 raise Fallback("alias to an unfinished node")
+            expanded += loading.count_nodes(anchors[event.anchor], loading.ALIAS_NODES - expanded)
+            if expanded > loading.ALIAS_NODES:  # load.parse_spec decides, with a clear message
+                raise Fallback("aliases past the bound")
             value = copy.deepcopy(anchors[event.anchor])
         elif kind is events.DocumentStartEvent and root is not _MISSING:
             raise Fallback("several documents")
