@@ -44,9 +44,13 @@ class Running:
 
 @contextlib.contextmanager
 def artie_mcp(
-    args: list[str], env: dict[str, str], tmp: Path, wait_path: str = "/healthz"
+    args: list[str],
+    env: dict[str, str],
+    tmp: Path,
+    wait_path: str = "/healthz",
+    port: int | None = None,
 ) -> Iterator[Running]:
-    port = free_port()
+    port = port or free_port()
     log = tmp / f"server-{port}.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIE_")}
     full_env.update(env)
