@@ -355,3 +355,27 @@ def test_a_grants_own_key_goes_upstream_encrypted_at_rest_and_never_shown(tmp_pa
     ]
     for text in (audit.read_text(), stderr):
         assert TENANT_KEY not in text and own["token"] not in text
+
+
+def test_grant_and_oauth_options_are_checked_before_anything_is_served(tmp_path: Path) -> None:
+    db = str(tmp_path / "grants.db")
+    http = ["--transport", "streamable-http"]
+    cases = [
+        (["--grants-db", db], "over --transport streamable-http"),  # stdio
+        (["--transport", "sse", "--grants-db", db], "over --transport streamable-http"),
+        ([*http, "--grants-db", db, "--require-token"], "cannot be combined"),
+        ([*http, "--oauth-issuer", "https://auth.example.com"], "needs --public-url"),
+        (
+            [*http, "--oauth-issuer", "auth.example.com", "--public-url", "https://m.example.com"],
+            "issuer's URL",
+        ),
+        ([*http, "--grants-db", db, "--public-url", "mcp.example.com"], "http(s) URL"),
+        (
+            [*http, "--grants-db", str(tmp_path / "missing" / "g.db")],
+            "cannot open the grants store",
+        ),
+    ]
+    for args, message in cases:
+        proc = grants({"ARTIE_MCP_TOKENS": "t" * 20}, *args)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr

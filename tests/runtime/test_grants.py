@@ -43,6 +43,7 @@ def test_a_token_has_256_random_bits_and_only_its_hash_is_stored(tmp_path: Path)
         assert token.startswith(TOKEN_PREFIX)
         raw = base64.urlsafe_b64decode(token.removeprefix(TOKEN_PREFIX) + "=")
         assert len(raw) * 8 >= 256
+    assert db.stat().st_mode & 0o777 == 0o600  # readable by the operator only
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())  # the file and any journal
     for grant, token in made:
         assert token.encode() not in data

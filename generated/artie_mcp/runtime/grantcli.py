@@ -118,11 +118,13 @@ def _run(tool_server: ToolServer, args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        print(
-            f"grant {grant.id}: {len(served)} tool(s): {', '.join(served)}. "
-            "The token is shown only now.",
-            file=sys.stderr,
-        )
+        if len(served) == len(tool_server.operations):
+            which = f"all {len(served)} of the server's tools"
+        elif len(served) <= 20:
+            which = f"{len(served)} tool(s): {', '.join(served)}"
+        else:
+            which = f"{len(served)} of the server's {len(tool_server.operations)} tools"
+        print(f"grant {grant.id}: {which}. The token is shown only now.", file=sys.stderr)
         return 0
     store = Store.open(settings.grants_db)
     try:

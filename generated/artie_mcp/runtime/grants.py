@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -262,10 +263,13 @@ class Store:
                 raise GrantError(f"cannot reach the grants database: {_first_line(exc)}") from None
         path = self.url.removeprefix("sqlite:///").removeprefix("sqlite:")
         try:
+            if not os.path.exists(path):  # hashes and sealed keys: readable by the operator only
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.Error as exc:
-            raise GrantError(f"cannot open the grants store {path}: {exc}") from None
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise GrantError(f"cannot open the grants store {path}: {reason}") from None
         return conn
 
     def _sql(self, statement: str) -> str:
