@@ -385,7 +385,7 @@ class Guard:
         self.store = Store.open(settings.grants_db) if settings.grants_db else None
         if self.store is not None and self.store.keyed() and not tool_server.perimeter.box().ready:
             raise ValueError(
-                f"grants in {settings.grants_db} carry their own API keys: set "
+                "grants in the store carry their own API keys: set "
                 f"{tool_server.package.option_env_prefix}GRANTS_SECRET to the secret they were stored with"
             )
         self.resource: str | None = None
@@ -422,14 +422,6 @@ class Guard:
 
     def wrap(self, app: Any) -> Any:
         return GrantUrls(app, self.path, self.metadata_paths, self.metadata_app)
-
-    def describe(self) -> str:
-        parts = []
-        if self.store is not None:
-            parts.append(f"grants from {'PostgreSQL' if self.store.postgres else self.store.url}")
-        if self.resource:
-            parts.append(f"OAuth resource {self.resource} (issuer {self.settings.oauth_issuer})")
-        return ", ".join(parts)
 
 
 def metadata_app(resource: str, issuer: str, scopes: list[str], name: str) -> Any:

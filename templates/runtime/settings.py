@@ -126,6 +126,7 @@ OPTIONS = (
         "grants_db",
         "str",
         "grants store (a SQLite file, or postgresql://...): serve each grant at <public URL><path>/g/<token>",
+        secret=True,  # a PostgreSQL URL may hold a password
     ),
     Option(
         "public_url",

@@ -35,6 +35,7 @@ ALGORITHMS = (
 )
 JWKS_MAX_AGE = 3600.0
 REFETCH_SECONDS = 10.0
+CLOCK_SKEW = 60.0  # how far the issuer's clock may run ahead for iat and nbf
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 
 
@@ -153,11 +154,24 @@ class ResourceServer:
                 algorithms=[alg],
                 audience=self.audiences,
                 issuer=self.issuer,
-                options={"require": ["exp", "iss", "aud"]},
+                # exp is strict; iat and nbf are checked below with room for the issuer's
+                # clock running ahead of ours (PyJWT's one leeway would stretch exp too)
+                options={
+                    "require": ["exp", "iss", "aud"],
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError as exc:
             log.warning("access token refused: %s", exc)
             return None
+        for claim in ("nbf", "iat"):
+            value = claims.get(claim)
+            if value is not None and (
+                not isinstance(value, int | float) or value > time.time() + CLOCK_SKEW
+            ):
+                log.warning("access token refused: %s is in the future", claim)
+                return None
         return Claims(claims)
 
     def metadata(self, scopes: list[str], name: str) -> dict[str, Any]:
