@@ -107,16 +107,21 @@ def status(url: str, headers: dict[str, str] | None = None) -> int:
 def served(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Running, Upstream, dict[str, str], Path]]:
-    """One server on one store for the module: (server, upstream, CLI env, audit log)."""
+    """One server on one store for the module: (server, upstream, CLI env, audit log). Its
+    own scope leaves out pipeline_delete; the CLI runs with the same environment."""
     tmp = tmp_path_factory.mktemp("grants")
     db, audit = tmp / "grants.db", tmp / "audit.jsonl"
     with Upstream() as upstream:
         upstream.default = Reply(200, {"items": []}, {"X-Request-Id": "up-1"})
-        env = {"ARTIE_API_KEY": KEY, "ARTIE_BASE_URL": upstream.url}
-        args = ["--transport", "streamable-http", "--grants-db", str(db), "--audit-log", str(audit)]
+        shared = {
+            "ARTIE_MCP_GRANTS_DB": str(db),
+            "ARTIE_MCP_EXCLUDE_TOOLS": "pipeline_delete",
+            "ARTIE_MCP_GRANTS_SECRET": SECRET,
+        }
+        env = {"ARTIE_API_KEY": KEY, "ARTIE_BASE_URL": upstream.url, **shared}
+        args = ["--transport", "streamable-http", "--audit-log", str(audit)]
         with artie_mcp(args, env, tmp) as server:
-            cli = {"ARTIE_MCP_GRANTS_DB": str(db), "ARTIE_MCP_PUBLIC_URL": server.base}
-            yield server, upstream, cli, audit
+            yield server, upstream, {**shared, "ARTIE_MCP_PUBLIC_URL": server.base}, audit
 
 
 def test_a_read_only_grant_serves_only_read_tools_at_its_url_and_with_its_token(
@@ -254,63 +259,49 @@ def test_the_inspector_lists_a_grants_tools_through_its_url(
     assert sorted(names) == ["connector_list", "pipeline_list"]
 
 
-def test_a_grant_can_only_narrow_what_the_server_serves(tmp_path: Path) -> None:
-    db = tmp_path / "grants.db"
-    env = {"ARTIE_MCP_GRANTS_DB": str(db), "ARTIE_MCP_PUBLIC_URL": "https://mcp.example.com"}
+def test_a_grant_can_only_narrow_what_the_server_serves(
+    served: tuple[Running, Upstream, dict[str, str], Path],
+) -> None:
+    server, upstream, cli, _ = served
     narrowed = grants(
-        env,
-        "--tags",
-        "Pipelines",
-        "grants",
-        "create",
-        "--name",
-        "n",
-        "--tools",
-        "pipeline_list,connector_list",
+        cli, "grants", "create", "--name", "n", "--tools", "pipeline_list,pipeline_delete"
     )
     assert narrowed.returncode == 0, narrowed.stderr
-    assert "1 tool(s): pipeline_list." in narrowed.stderr
-    url = json.loads(narrowed.stdout)["url"]
-    assert url.startswith("https://mcp.example.com/mcp/g/mcpg_")
-    nothing = grants(
-        env, "--tags", "Pipelines", "grants", "create", "--name", "n", "--tools", "connector_list"
-    )
-    assert nothing.returncode == 2 and "would serve no tool" in nothing.stderr
-    unknown = grants(env, "grants", "create", "--name", "n", "--tools", "pipeline_lst")
-    assert unknown.returncode == 2 and "unknown tool(s): pipeline_lst" in unknown.stderr
-    bad = grants(env, "grants", "create", "--name", "n", "--methods", "delete")
-    assert bad.returncode == 2 and "expected some of read, write, custom" in bad.stderr
-    past = grants(env, "grants", "create", "--name", "n", "--expires-at", "2020-01-01T00:00:00Z")
-    assert past.returncode == 2 and "already passed" in past.stderr
-    no_url = grants({"ARTIE_MCP_GRANTS_DB": str(db)}, "grants", "create", "--name", "n")
-    assert no_url.returncode == 2 and "--public-url" in no_url.stderr
-    with_path = grants(
-        {**env, "ARTIE_MCP_PUBLIC_URL": "https://mcp.example.com/mcp"},
-        "grants",
-        "create",
-        "--name",
-        "n",
-    )
-    assert with_path.returncode == 2 and "without the endpoint path" in with_path.stderr
-    with Upstream() as upstream:
-        upstream.default = Reply(200, {"items": []})
-        args = ["--transport", "streamable-http", "--tags", "Pipelines", "--grants-db", str(db)]
-        with artie_mcp(
-            args, {"ARTIE_API_KEY": KEY, "ARTIE_BASE_URL": upstream.url}, tmp_path
-        ) as server:
-            local = url.replace("https://mcp.example.com", server.base)
-            names, (other,), _ = anyio.run(session, local, {}, [("connector_list", {})])
+    assert (
+        "1 tool(s): pipeline_list." in narrowed.stderr
+    )  # the server does not serve pipeline_delete
+    grant = json.loads(narrowed.stdout)
+    before = len(upstream.requests)
+    names, (other,), _ = anyio.run(session, grant["url"], {}, [("pipeline_delete", {"uuid": "p"})])
     assert names == ["pipeline_list"]
-    assert error_of(other)["type"] == "not_allowed" and upstream.requests == []
+    assert error_of(other)["type"] == "not_allowed" and len(upstream.requests) == before
+
+    elsewhere = {**cli, "ARTIE_MCP_PUBLIC_URL": "https://mcp.example.com"}
+    made = grants(elsewhere, "grants", "create", "--name", "n", "--tags", "Pipelines")
+    assert json.loads(made.stdout)["url"].startswith("https://mcp.example.com/mcp/g/mcpg_")
+    for flags, message in [
+        (["--tools", "pipeline_delete"], "would serve no tool"),
+        (["--tools", "pipeline_lst"], "unknown tool(s): pipeline_lst"),
+        (["--methods", "delete"], "expected some of read, write, custom"),
+        (["--expires-at", "2020-01-01T00:00:00Z"], "already passed"),
+        (["--expires-at", "2030-01-01T00:00:00"], "has no time zone"),
+    ]:
+        proc = grants(cli, "grants", "create", "--name", "n", *flags)
+        assert proc.returncode == 2 and message in proc.stderr, (flags, proc.stderr)
+    no_url = {k: v for k, v in cli.items() if k != "ARTIE_MCP_PUBLIC_URL"}
+    for env, message in [
+        (no_url, "--public-url"),
+        ({**cli, "ARTIE_MCP_PUBLIC_URL": server.base + "/mcp"}, "without the endpoint path"),
+        ({"ARTIE_MCP_PUBLIC_URL": server.base}, "--grants-db"),
+    ]:
+        proc = grants(env, "grants", "create", "--name", "n")
+        assert proc.returncode == 2 and message in proc.stderr, (env, proc.stderr)
 
 
-def test_a_grants_own_key_goes_upstream_encrypted_at_rest_and_never_shown(tmp_path: Path) -> None:
-    db = tmp_path / "grants.db"
-    cli = {
-        "ARTIE_MCP_GRANTS_DB": str(db),
-        "ARTIE_MCP_PUBLIC_URL": "http://127.0.0.1",
-        "ARTIE_MCP_GRANTS_SECRET": SECRET,
-    }
+def test_a_grants_own_key_goes_upstream_encrypted_at_rest_and_never_shown(
+    served: tuple[Running, Upstream, dict[str, str], Path],
+) -> None:
+    server, upstream, cli, audit = served
     unsealed = grants(
         {**cli, "ARTIE_MCP_GRANTS_SECRET": ""},
         "grants",
@@ -325,36 +316,26 @@ def test_a_grants_own_key_goes_upstream_encrypted_at_rest_and_never_shown(tmp_pa
     operator = create(cli, "--name", "operator-key")
     listing = grants(cli, "grants", "list")
     assert listing.returncode == 0
-    shown = json.loads(listing.stdout)
-    assert {g["name"]: g["upstream_key"] for g in shown} == {
-        "tenant": "own",
-        "operator-key": "operator",
-    }
-    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("grants.db"))
+    shown = {g["name"]: g["upstream_key"] for g in json.loads(listing.stdout)}
+    assert shown["tenant"] == "own" and shown["operator-key"] == "operator"
+    db = Path(cli["ARTIE_MCP_GRANTS_DB"])
+    stored = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.name.startswith(db.name))
     for secret in (TENANT_KEY, own["token"], operator["token"], SECRET):
         assert secret not in listing.stdout + listing.stderr
         assert secret.encode() not in stored
 
-    env = {"ARTIE_API_KEY": KEY}
-    args = ["--transport", "streamable-http", "--grants-db", str(db)]
-    refused = grants(env, *args)  # start-up checks, before anything is served
-    assert refused.returncode == 2 and "ARTIE_MCP_GRANTS_SECRET" in refused.stderr
-    audit = tmp_path / "audit.jsonl"
-    with Upstream() as upstream:
-        upstream.default = Reply(200, {"items": []})
-        env.update(ARTIE_BASE_URL=upstream.url, ARTIE_MCP_GRANTS_SECRET=SECRET)
-        with artie_mcp([*args, "--audit-log", str(audit)], env, tmp_path) as server:
-            for grant in (own, operator):
-                url = grant["url"].replace("http://127.0.0.1", server.base)
-                _, (result,), _ = anyio.run(session, url, {}, [("pipeline_list", {})])
-                assert not result.is_error
-            stderr = server.stderr()
-    assert [r.headers["authorization"] for r in upstream.requests] == [
-        f"Bearer {TENANT_KEY}",
-        f"Bearer {KEY}",
-    ]
-    for text in (audit.read_text(), stderr):
+    before = len(upstream.requests)
+    for grant in (own, operator):
+        _, (result,), _ = anyio.run(session, grant["url"], {}, [("pipeline_list", {})])
+        assert not result.is_error
+    sent = [r.headers["authorization"] for r in upstream.requests[before:]]
+    assert sent == [f"Bearer {TENANT_KEY}", f"Bearer {KEY}"]
+    for text in (audit.read_text(), server.stderr()):
         assert TENANT_KEY not in text and own["token"] not in text
+    # a server that cannot open the stored keys does not start
+    args = ["--transport", "streamable-http"]
+    refused = grants({**cli, "ARTIE_MCP_GRANTS_SECRET": ""}, *args)
+    assert refused.returncode == 2 and "set ARTIE_MCP_GRANTS_SECRET" in refused.stderr
 
 
 def test_grant_and_oauth_options_are_checked_before_anything_is_served(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.e2e.test_grants import HEADERS, INIT, READ_ONLY, grants
 from tests.support.postgres import postgres_server
-from tests.support.serving import artie_mcp
+from tests.support.serving import artie_mcps
 from tests.support.upstream import Reply, Upstream
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ def test_two_stateless_replicas_share_grants_and_a_revocation_stops_both(
         upstream.default = Reply(200, {"items": []})
         env = {"ARTIE_API_KEY": KEY, "ARTIE_BASE_URL": upstream.url}
         args = ["--transport", "streamable-http", "--stateless", "--grants-db", store]
-        with artie_mcp(args, env, tmp_path) as a, artie_mcp(args, env, tmp_path) as b:
+        with artie_mcps(2, args, env, tmp_path) as (a, b):  # both migrate the fresh store at once
             cli = {"ARTIE_MCP_GRANTS_DB": store, "ARTIE_MCP_PUBLIC_URL": a.base}
             made = grants(cli, "grants", "create", "--name", "shared", "--read-only")
             assert made.returncode == 0, made.stderr
