@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml generated/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/python -m pip install -q -e ./generated
+	$(BIN)/python -m pip install -q -e './generated[postgres]'
 	touch $(STAMP)
 
 # The spec is refetched when the lock changes, or on `make spec`.

@@ -246,7 +246,13 @@ DEPENDENCIES = (
     "pydantic>=2.7,<3",
     "uvicorn>=0.30",
     "starlette>=0.40",
+    "cryptography>=42",  # grants: their own API keys sealed at rest (Fernet); JWT signatures
+    "pyjwt[crypto]>=2.8",  # OAuth: access tokens checked against the issuer's keys
 )
+# Extras: what only some deployments need, with a clear error when it is missing.
+OPTIONAL_DEPENDENCIES = {
+    "postgres": ["psycopg[binary]>=3.1"],  # --grants-db postgresql://... (replicas share grants)
+}
 
 
 def description(api: Api) -> str:
@@ -287,6 +293,7 @@ def pyproject(api: Api, options: RenderOptions) -> str:
             "readme": "README.md",
             "requires-python": ">=3.11",
             "dependencies": list(DEPENDENCIES),
+            "optional-dependencies": {k: list(v) for k, v in OPTIONAL_DEPENDENCIES.items()},
             "scripts": {options.command: f"{options.package}.app:main"},
         },
         "tool": {

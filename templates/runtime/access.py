@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TextIO
 
 from .contract import REDACTED
+from .grants import audit_fields
 from .operation import Operation
 from .settings import Settings
 
@@ -177,6 +178,7 @@ class Audit:
             "request_id": request_id,
             "duration_ms": round(duration_ms, 1),
             "arguments": args,
+            **audit_fields(),  # the caller's grant id or OAuth client, when scoped per caller
         }
         line = json.dumps(entry, ensure_ascii=False, default=str)
         for secret in self.secrets():

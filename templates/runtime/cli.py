@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import grantcli
 from .compat import CLIENTS, lint
 from .contract import server_key
 from .operation import PackageInfo
@@ -39,6 +40,7 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
             "  tools                 list the tools this configuration exposes, with class, tags and hints\n"
             "  config CLIENT         print the JSON to paste into claude-desktop, claude-code or cursor\n"
             "  lint                  check this configuration's tools/list against what MCP clients accept\n"
+            "  grants ACTION         create, list or revoke grants (scoped, expiring URLs; --grants-db)\n"
         ),
     )
     p.add_argument("--config", metavar="TOML", help="settings file (keys are the option names)")
@@ -80,6 +82,7 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
         default=server_key(package.command),
         help="the key clients know the server by",
     )
+    grantcli.add_parser(sub)
     return p
 
 
@@ -107,6 +110,8 @@ def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "lint":
         return _lint(tool_server, args)
+    if args.command == "grants":
+        return grantcli.run(tool_server, args)
     if settings.expired():
         print(
             f"{package.command}: error: this server expired at {settings.expires_at}; nothing served",
@@ -115,6 +120,9 @@ def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
         return 2
     from .transports import serve_http, serve_stdio
 
+    if (error := grantcli.preflight(tool_server)) is not None:  # grants, OAuth
+        print(f"{package.command}: error: {error}", file=sys.stderr)
+        return 2
     if settings.transport == "stdio":
         serve_stdio(tool_server)
     else:

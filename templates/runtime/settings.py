@@ -122,6 +122,22 @@ OPTIONS = (
         "'gemini' serves input schemas in the subset Gemini accepts",
         PROFILES,
     ),
+    Option(
+        "grants_db",
+        "str",
+        "grants store (a SQLite file, or postgresql://...): serve each grant at <public URL><path>/g/<token>",
+        secret=True,  # a PostgreSQL URL may hold a password
+    ),
+    Option(
+        "public_url",
+        "str",
+        "the address clients reach this server at, without the path (e.g. https://mcp.example.com)",
+    ),
+    Option(
+        "oauth_issuer",
+        "str",
+        "OAuth 2.1 authorization server (issuer URL) whose JWT access tokens for <public URL><path> are accepted",
+    ),
 )
 
 
@@ -163,6 +179,10 @@ class Settings:
     max_result_chars: int = 100_000  # about 25,000 tokens
     reveal_credentials: bool = False
     schema_profile: str = "default"
+    grants_db: str | None = None
+    public_url: str | None = None
+    oauth_issuer: str | None = None
+    grants_secret: str | None = None  # from <PREFIX>GRANTS_SECRET only: seals grants' API keys
 
     @classmethod
     def load(
@@ -190,6 +210,7 @@ class Settings:
         base = package.api_key_env.removesuffix("_API_KEY")
         settings.client_id = env.get(base + "_CLIENT_ID") or None
         settings.client_secret = env.get(base + "_CLIENT_SECRET") or None
+        settings.grants_secret = env.get(prefix + "GRANTS_SECRET") or None
         url = (flags or {}).get("base_url") or env.get(package.base_url_env)
         if url:
             settings.base_url = str(url)

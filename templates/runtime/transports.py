@@ -6,6 +6,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from . import grantscope
 from .access import BearerGate
 from .settings import OPTIONS
 
@@ -54,6 +55,7 @@ def http_app(tool_server: ToolServer) -> Any:
     from starlette.routing import Route
 
     settings = tool_server.settings
+    guard = grantscope.Guard(tool_server) if grantscope.active(settings) else None
 
     async def healthz(request: Request) -> Response:
         return JSONResponse(
@@ -74,8 +76,10 @@ def http_app(tool_server: ToolServer) -> Any:
             transport_security=security(tool_server),
             host=settings.host,
             custom_starlette_routes=[Route("/healthz", healthz)],
+            **(guard.sdk_auth() if guard else {}),
         )
-    return BearerGate(app, settings, tool_server.package.command)
+    app = BearerGate(app, settings, tool_server.package.command)
+    return guard.wrap(app) if guard else app
 
 
 def serve_http(tool_server: ToolServer) -> None:

@@ -68,8 +68,26 @@ def _install_lock() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+OIDC_PROVIDER = TOOLS_DIR / "node_modules" / "oidc-provider" / "package.json"
+# The Inspector's proxy: what its web UI connects through (it passes Authorization on).
+INSPECTOR_PROXY = (
+    TOOLS_DIR
+    / "node_modules"
+    / "@modelcontextprotocol"
+    / "inspector"
+    / "server"
+    / "build"
+    / "index.js"
+)
+
+
 def _installed() -> bool:
-    return PRISM_BIN.exists() and INSPECTOR_BIN.exists() and MCPB_BIN.exists()
+    return (
+        PRISM_BIN.exists()
+        and INSPECTOR_BIN.exists()
+        and MCPB_BIN.exists()
+        and OIDC_PROVIDER.exists()
+    )
 
 
 def ensure_installed() -> None:
@@ -318,3 +336,57 @@ def mcp_config_for_manifest(
         raise RuntimeError(f"getMcpConfigForManifest failed:\n{_tail(proc.stderr)}")
     result: dict[str, Any] | None = json.loads(proc.stdout)
     return result
+
+
+@dataclass
+class InspectorProxy:
+    """A running MCP Inspector proxy server (the half of the Inspector that talks to MCP servers)."""
+
+    base: str  # http://127.0.0.1:PORT
+    token: str  # the proxy's session token (X-MCP-Proxy-Auth: Bearer ...)
+    process: subprocess.Popen[bytes]
+
+    def url(self, server_url: str) -> str:
+        """The proxy endpoint the Inspector's UI connects to for a streamable-HTTP server."""
+        from urllib.parse import urlencode
+
+        query = urlencode({"transportType": "streamable-http", "url": server_url})
+        return f"{self.base}/mcp?{query}"
+
+
+@contextlib.contextmanager
+def inspector_proxy() -> Iterator[InspectorProxy]:
+    """Run the Inspector's proxy on loopback, as ``mcp-inspector`` does for its web UI.
+
+    Inspector 0.15's CLI has no option for request headers, and sends an HTTP server URL
+    that does not end in /mcp to <origin>/mcp; its UI sends the bearer token and the URL as
+    given, through this proxy. Connect to ``proxy.url(server_url)`` with the header
+    ``X-MCP-Proxy-Auth: Bearer <proxy.token>`` (and ``Authorization`` to pass on)."""
+    ensure_installed()
+    port = free_port()
+    token = hashlib.sha256(os.urandom(16)).hexdigest()
+    env = {
+        **os.environ,
+        **_NODE_ENV,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "MCP_PROXY_TOKEN": token,
+    }
+    proc = subprocess.Popen(
+        ["node", str(INSPECTOR_PROXY)],
+        cwd=TOOLS_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _accepts_connections(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Inspector proxy did not start (exit {proc.poll()})")
+            time.sleep(0.1)
+        yield InspectorProxy(f"http://127.0.0.1:{port}", token, proc)
+    finally:
+        _stop_group(proc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import signal
@@ -44,9 +45,13 @@ class Running:
 
 @contextlib.contextmanager
 def artie_mcp(
-    args: list[str], env: dict[str, str], tmp: Path, wait_path: str = "/healthz"
+    args: list[str],
+    env: dict[str, str],
+    tmp: Path,
+    wait_path: str = "/healthz",
+    port: int | None = None,
 ) -> Iterator[Running]:
-    port = free_port()
+    port = port or free_port()
     log = tmp / f"server-{port}.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIE_")}
     full_env.update(env)
@@ -85,3 +90,18 @@ def artie_mcp(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@contextlib.contextmanager
+def artie_mcps(
+    count: int, args: list[str], env: dict[str, str], tmp: Path
+) -> Iterator[list[Running]]:
+    """Several servers started at once, as replicas are; all stopped on exit."""
+    managers = [artie_mcp(args, env, tmp) for _ in range(count)]
+    with contextlib.ExitStack() as stack:
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            started = [pool.submit(m.__enter__) for m in managers]
+        for manager, future in zip(managers, started, strict=True):
+            if future.exception() is None:
+                stack.push(manager)
+        yield [f.result() for f in started]

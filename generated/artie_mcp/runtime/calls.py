@@ -99,10 +99,14 @@ class Caller:
         )
 
     async def call(
-        self, name: str, arguments: dict[str, Any], api_key: str | None = None
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        api_key: str | None = None,
+        served: Mapping[str, Operation] | None = None,  # a caller's narrower scope
     ) -> types.CallToolResult:
         started = time.perf_counter()
-        op = self.served.get(name)
+        op = (self.served if served is None else served).get(name)
         outcome: dict[str, Any] = {"outcome": "ok", "status": None, "request_id": None}
         try:
             if op is None:

@@ -23,6 +23,7 @@ from .access import select
 from .calls import Caller
 from .catalog import Catalog
 from .contract import PROMPTS_FILE, TOOLS_DIR
+from .grantscope import Perimeter
 from .operation import Operation, PackageInfo, load_operations
 from .prompts import Prompts
 from .settings import Settings
@@ -59,6 +60,7 @@ class ToolServer:
         self.catalog = Catalog(package, settings, self.operations, not_exposed)
         self.caller = Caller(package, settings, self.operations, self.all_operations, transport)
         self.prompts = Prompts(prompts_file)
+        self.perimeter = Perimeter(package, settings, self.operations)  # per-caller scoping (HTTP)
         self.server: Server[Any] = Server(
             package.name,
             version=package.version,
@@ -116,22 +118,30 @@ class ToolServer:
     async def _on_list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=self.catalog.tools())
+        return types.ListToolsResult(tools=self.perimeter.tools(ctx, self.catalog))
 
     async def _on_call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
-        api_key = None
+        return await self.perimeter.call(ctx, params, self._call_tool, self.caller)
+
+    async def _call_tool(
+        self,
+        ctx: ServerRequestContext[Any],
+        params: types.CallToolRequestParams,
+        served: dict[str, Operation],
+        api_key: str | None,
+    ) -> types.CallToolResult | types.InputRequiredResult:
         header = self.settings.upstream_key_from_header
-        if header and ctx.request is not None:
+        if not api_key and header and ctx.request is not None:
             api_key = getattr(ctx.request, "headers", {}).get(header) or None
         name, arguments = params.name, params.arguments or {}
         if self.settings.compact and name in compact.NAMES:
-            routed = compact.route(name, arguments, self.operations, self.catalog)
+            routed = compact.route(name, arguments, served, self.catalog)
             if isinstance(routed, types.CallToolResult):
                 return routed
             name, arguments = routed
-        op = self.operations.get(name)
+        op = served.get(name)
         if op is not None and op.annotations.destructive and self.settings.confirms(op.name):
             if self.caller.invalid(op, arguments) is None:  # invalid calls are refused unasked
                 verdict = await confirm.gate(ctx, params, op, arguments, self.package.command)
@@ -140,22 +150,23 @@ class ToolServer:
                 if verdict is not None:
                     self.caller.audit.record(op, op.name, arguments, verdict.type, None, None, 0.0)
                     return self.caller.error(op, verdict)
-        return await self.caller.call(name, arguments, api_key=api_key)
+        return await self.caller.call(name, arguments, api_key=api_key, served=served)
 
     async def _on_list_prompts(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=self.prompts.listing())
+        return types.ListPromptsResult(prompts=self.perimeter.prompts(ctx, self.prompts))
 
     async def _on_get_prompt(
         self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
     ) -> types.GetPromptResult:
+        self.perimeter.check_prompt(ctx, self.prompts, params.name)
         return self.prompts.render(params.name, params.arguments)
 
     async def _on_list_resources(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=self.catalog.resources())
+        return types.ListResourcesResult(resources=self.perimeter.resources(ctx, self.catalog))
 
     async def _on_list_resource_templates(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -165,4 +176,4 @@ class ToolServer:
     async def _on_read_resource(
         self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        return self.catalog.read(str(params.uri))
+        return self.perimeter.read(ctx, self.catalog, str(params.uri))
