@@ -315,6 +315,8 @@ def instructions(api: Api) -> str:
     """The fixed part of the server's instructions; the runtime adds what this
     configuration leaves out."""
     about = escape.line(api.description or "", 300)
+    if about and not about.endswith((".", "!", "?", "…")):
+        about += "."  # the sentence after it starts with a capital
     text = f"Tools for the {escape.line(api.title)}, generated from its OpenAPI spec."
     if about:
         text += f" {about}"

@@ -27,7 +27,7 @@ PACKAGE = PackageInfo(
     ),
     spec_version=SPEC_VERSION,
     spec_digest=SPEC_DIGEST,
-    instructions="Tools for the Artie API, generated from its OpenAPI spec. External API endpoints for Artie Each tool's description names the scope it requires; a 403 usually means the API key lacks it.",
+    instructions="Tools for the Artie API, generated from its OpenAPI spec. External API endpoints for Artie. Each tool's description names the scope it requires; a 403 usually means the API key lacks it.",
     root=Path(__file__).parent,
 )
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from . import grantcli
 from .compat import CLIENTS, lint
 from .contract import server_key
 from .operation import PackageInfo
-from .settings import OPTIONS, Settings
+from .settings import OPTIONS, Settings, rfc3339
 
 if TYPE_CHECKING:
     from .server import ToolServer
@@ -43,17 +44,8 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
             "  grants ACTION         create, list or revoke grants (scoped, expiring URLs; --grants-db)\n"
         ),
     )
-    p.add_argument("--config", metavar="TOML", help="settings file (keys are the option names)")
-    p.add_argument("--base-url", help=f"upstream API base URL (env {package.base_url_env})")
-    for option in OPTIONS:
-        flag = "--" + option.name.replace("_", "-")
-        text = f"{option.help} (env {env}{option.name.upper()})"
-        if option.kind == "bool":
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
-        else:
-            p.add_argument(
-                flag, help=text, metavar=option.kind.upper() if option.kind != "str" else "VALUE"
-            )
+    p.add_argument("--version", action="version", version=version_line(package))
+    add_options(p, package, argparse_default=None)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("serve", help="serve MCP (the default)")
     sub.add_parser("tools", help="list the tools this configuration exposes")
@@ -83,14 +75,41 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
         help="the key clients know the server by",
     )
     grantcli.add_parser(sub)
+    for command in sub.choices.values():  # options after the command too: `tools --read-only`
+        add_options(command, package, argparse_default=argparse.SUPPRESS)
     return p
 
 
+def add_options(p: argparse.ArgumentParser, package: PackageInfo, argparse_default: Any) -> None:
+    """--config and one flag per option. A command's copy defaults to SUPPRESS, so that
+    only the options given after the command override those given before it."""
+    p.add_argument(
+        "--config",
+        metavar="TOML",
+        default=argparse_default,
+        help="settings file (keys are the option names)",
+    )
+    for option in OPTIONS:
+        flag = "--" + option.name.replace("_", "-")
+        text = f"{option.help} (env {option.env_name(package)})"
+        if option.kind == "bool":
+            p.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=argparse_default, help=text
+            )
+        else:
+            metavar = {"str": "VALUE", "list": "A,B"}.get(option.kind, option.kind.upper())
+            p.add_argument(flag, help=text, metavar=metavar, default=argparse_default)
+
+
+def version_line(package: PackageInfo) -> str:
+    """``artie-mcp 1.0.76 (generated from Artie API v1.0.76, spec sha256 37d3...)``."""
+    spec = " ".join(x for x in (package.title, package.spec_version) if x)
+    digest = f", spec sha256 {package.spec_digest}" if package.spec_digest else ""
+    return f"{package.command} {package.version} (generated from {spec}{digest})"
+
+
 def flags_of(args: argparse.Namespace) -> dict[str, Any]:
-    flags = {o.name: getattr(args, o.name) for o in OPTIONS if getattr(args, o.name) is not None}
-    if args.base_url:
-        flags["base_url"] = args.base_url
-    return flags
+    return {o.name: getattr(args, o.name) for o in OPTIONS if getattr(args, o.name) is not None}
 
 
 def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
@@ -112,9 +131,10 @@ def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
         return _lint(tool_server, args)
     if args.command == "grants":
         return grantcli.run(tool_server, args)
-    if settings.expired():
+    if settings.expired() and settings.expires_at is not None:
         print(
-            f"{package.command}: error: this server expired at {settings.expires_at}; nothing served",
+            f"{package.command}: error: this server expired at {rfc3339(settings.expires_at)}; "
+            "nothing served (give a later --expires-at)",
             file=sys.stderr,
         )
         return 2
@@ -124,22 +144,37 @@ def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
         print(f"{package.command}: error: {error}", file=sys.stderr)
         return 2
     if settings.transport == "stdio":
+        signal.signal(signal.SIGINT, _interrupted)
         serve_stdio(tool_server)
     else:
         serve_http(tool_server)
     return 0
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    """Ctrl-C on stdio: stop now, quietly (the stdin reader thread would hold a clean exit
+    until the client closes stdin; every audit line is already flushed)."""
+    print("interrupted", file=sys.stderr, flush=True)
+    os._exit(128 + signum)
+
+
 def _tools(tool_server: ToolServer) -> int:
     ops = list(tool_server.operations.values())
-    width = max((len(op.name) for op in ops), default=4)
-    print(f"{'tool'.ljust(width)}  class   hints                          tags", file=sys.stdout)
-    for op in ops:
-        hints = op.annotations.labels()
-        excluded = "  [excluded by the spec, opted in]" if op.exposure == "excluded" else ""
-        print(
-            f"{op.name.ljust(width)}  {op.method_class.ljust(6)}  {', '.join(hints).ljust(30)} {', '.join(op.tags)}{excluded}"
+    rows = [
+        (
+            op.name,
+            op.method_class,
+            ", ".join(op.annotations.labels()),
+            ", ".join(op.tags)
+            + ("  [excluded by the spec, opted in]" if op.exposure == "excluded" else ""),
         )
+        for op in ops
+    ]
+    header = ("tool", "class", "hints", "tags")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[3]]).rstrip(), file=sys.stdout)
     print(f"{len(ops)} of {len(tool_server.all_operations)} operations exposed", file=sys.stderr)
     return 0
 

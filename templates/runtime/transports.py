@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from . import grantscope
 from .access import BearerGate
 from .settings import OPTIONS
+from .stdio import answering
 
 if TYPE_CHECKING:
     from .server import ToolServer
@@ -24,6 +25,7 @@ def serve_stdio(tool_server: ToolServer) -> None:
         try:
             async with stdio_server() as (read, write):
                 server = tool_server.server
+                read = answering(read, write)  # unparsable lines get -32700, as over HTTP
                 await server.run(read, write, server.create_initialization_options())
         finally:
             await tool_server.aclose()
@@ -143,7 +145,7 @@ def sse_app(tool_server: ToolServer, routes: list[Any]) -> Any:
 
     async def handle_sse(request: Request) -> Response:
         async with transport.connect_sse(request.scope, request.receive, request._send) as (r, w):
-            await server.run(r, w, server.create_initialization_options())
+            await server.run(answering(r, w), w, server.create_initialization_options())
         return Response()
 
     return Starlette(

@@ -284,7 +284,7 @@ def test_a_grant_can_only_narrow_what_the_server_serves(
         (["--tools", "pipeline_lst"], "unknown tool(s): pipeline_lst"),
         (["--methods", "delete"], "expected some of read, write, custom"),
         (["--expires-at", "2020-01-01T00:00:00Z"], "already passed"),
-        (["--expires-at", "2030-01-01T00:00:00"], "has no time zone"),
+        (["--expires-at", "2030-01-01T00:00:00"], "expected a time zone"),
     ]:
         proc = grants(cli, "grants", "create", "--name", "n", *flags)
         assert proc.returncode == 2 and message in proc.stderr, (flags, proc.stderr)

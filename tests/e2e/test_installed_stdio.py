@@ -184,7 +184,7 @@ def test_installed_server_sends_exactly_the_right_requests(installed: Path) -> N
     assert bad.is_error
     bad_error = json.loads(bad.content[0].text)["error"]
     assert bad_error["type"] == "invalid_arguments"
-    assert {d["path"] for d in bad_error["details"]} == {"/", "/keepPaused"}
+    assert {d["path"] for d in bad_error["details"]} == {"/uuid", "/extra", "/keepPaused"}
     assert "sk-test-123" not in json.dumps([r.content[0].text for r in results.values()])
 
 

@@ -37,7 +37,7 @@ def test_precedence_flags_env_file(tmp_path: Path) -> None:
     ("flags", "env", "message"),
     [
         ({"transport": "carrier-pigeon"}, {}, "transport"),
-        ({}, {"ARTIE_MCP_READ_ONLY": "maybe"}, "read_only"),
+        ({}, {"ARTIE_MCP_READ_ONLY": "maybe"}, "ARTIE_MCP_READ_ONLY=maybe"),
         ({}, {"ARTIE_MCP_METHODS": "read,delete"}, "not delete"),
         ({"expires_at": "2026-12-31T23:59:59"}, {}, "time zone"),
         ({"require_token": True}, {}, "needs at least one token"),

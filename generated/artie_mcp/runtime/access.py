@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hmac
 import json
 import sys
@@ -34,18 +35,15 @@ OPEN_PATHS = ("/healthz",)
 
 
 def select(operations: Sequence[Operation], settings: Settings) -> list[Operation]:
-    known = {op.name for op in operations}
-    named = (*settings.tools, *settings.exclude_tools, *settings.allow_unconfirmed)
-    unknown = [name for name in named if name not in known]
-    if unknown:
-        raise ValueError(f"unknown tool(s): {', '.join(unknown)} (see the 'tools' command)")
+    _check_filters(operations, settings)
+    tags = {t.casefold() for t in settings.tags}
     chosen = []
     for op in operations:
         if op.exposure == "excluded" and not settings.include_excluded:
             continue
         if settings.methods and op.method_class not in settings.methods:
             continue
-        if settings.tags and not set(op.tags) & set(settings.tags):
+        if tags and not {t.casefold() for t in op.tags} & tags:
             continue
         if settings.tools and op.name not in settings.tools:
             continue
@@ -55,6 +53,53 @@ def select(operations: Sequence[Operation], settings: Settings) -> list[Operatio
             continue
         chosen.append(op)
     return chosen
+
+
+def _check_filters(operations: Sequence[Operation], settings: Settings) -> None:
+    """Names in filters that match nothing are mistakes: say which, and what would match."""
+    by_name = {op.name: op for op in operations}
+    for flag, names in (
+        ("--tools", settings.tools),
+        ("--exclude-tools", settings.exclude_tools),
+        ("--allow-unconfirmed", settings.allow_unconfirmed),
+    ):
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            close = [
+                m for name in unknown for m in difflib.get_close_matches(name, list(by_name), n=3)
+            ]
+            hint = f" (did you mean {', '.join(dict.fromkeys(close))}?)" if close else ""
+            raise ValueError(
+                f"{flag}: unknown tool(s) {', '.join(repr(n) for n in unknown)}{hint}; "
+                f"valid names: {_valid_names(operations)}"
+            )
+    if not settings.include_excluded:
+        excluded = [n for n in settings.tools if by_name[n].exposure == "excluded"]
+        if excluded:
+            raise ValueError(
+                f"--tools: {', '.join(excluded)} "
+                f"{'is an operation' if len(excluded) == 1 else 'are operations'} the spec excludes "
+                "(credential-bearing); add --include-excluded to serve "
+                f"{'it' if len(excluded) == 1 else 'them'}"
+            )
+    known_tags = {t.casefold(): t for op in operations for t in op.tags}
+    unknown_tags = [t for t in settings.tags if t.casefold() not in known_tags]
+    if unknown_tags:
+        raise ValueError(
+            f"--tags: unknown tag(s) {', '.join(repr(t) for t in unknown_tags)}; "
+            f"tags (any case): {', '.join(sorted(known_tags.values()))}"
+        )
+
+
+def _valid_names(operations: Sequence[Operation]) -> str:
+    served = [op.name for op in operations if op.exposure != "excluded"]
+    excluded = [op.name for op in operations if op.exposure == "excluded"]
+    text = ", ".join(served)
+    if excluded:
+        text += (
+            f"; excluded by the spec (add --include-excluded to serve them): {', '.join(excluded)}"
+        )
+    return text
 
 
 def token_ok(presented: str, accepted: Iterable[str]) -> bool:

@@ -39,7 +39,7 @@ from .results import (
 from .retry import RetryPolicy, retryable
 from .settings import Settings
 from .tolerance import META_KEY, SpecDrift
-from .validation import ArgumentValidator
+from .validation import ArgumentValidator, exact_integers
 
 if TYPE_CHECKING:
     import httpx
@@ -87,14 +87,21 @@ class Caller:
         return [x for x in (s.api_key, s.client_secret, *s.tokens) if x]
 
     def invalid(self, op: Operation, arguments: Any) -> ToolError | None:
-        """The ``invalid_arguments`` error for ``arguments``, or None when they are valid."""
+        """The ``invalid_arguments`` error for ``arguments``, or None when they are valid.
+
+        Whole floats become ints in place first (2.0 -> 2): what is validated is what is sent.
+        """
+        if isinstance(arguments, dict):
+            arguments.update(exact_integers(arguments))
         problems = self.arguments.problems(op.name, op.input_schema, arguments)
         if not problems:
             return None
         summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         return ToolError(
             "invalid_arguments",
-            f"{len(problems)} invalid argument(s): {summary}",
+            f"{len(problems)} invalid argument(s), nothing was sent: {summary}{more}. "
+            "The tool's inputSchema lists every argument it takes.",
             details=problems,
         )
 

@@ -102,7 +102,7 @@ def instructions(
 ) -> str:
     """Sent at initialisation; kept under the 2,048 characters Claude Code shows."""
     served = list(served)
-    parts = [package.instructions.strip()] if package.instructions.strip() else []
+    parts = [_sentence(package.instructions)] if package.instructions.strip() else []
     destructive = [op.name for op in served if op.annotations.destructive]
     if destructive:
         asks = any(settings.confirms(name) for name in destructive)
@@ -116,3 +116,9 @@ def instructions(
         )
     text = "\n\n".join(parts)
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence does, so that the next part reads as a new one."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."

@@ -63,14 +63,56 @@ def _segment(value: Any) -> str:
     return encoded
 
 
-def _safe_header(name: str, value: str) -> str:
-    if "\r" in value or "\n" in value or "\x00" in value:
+# RFC 9110 asks every HTTP party to take request lines of at least 8,000 octets; longer
+# ones are refused by common servers and proxies, and httpx refuses 65,536 outright.
+MAX_URL_CHARS = 8000
+
+
+def _safe_header(name: str, value: str, arg: str | None = None) -> str:
+    problem = _header_problem(value)
+    if problem:
         raise ToolError(
             "invalid_arguments",
-            f"header {name!r} may not contain CR, LF or NUL characters",
-            details=[{"path": "/" + name, "message": "contains CR, LF or NUL"}],
+            f"argument {arg or name!r} goes in the HTTP header {name!r}, which {problem}; nothing was sent",
+            details=[{"path": "/" + (arg or name), "message": f"the header {problem}"}],
         )
     return value
+
+
+def _header_problem(value: str) -> str | None:
+    if "\r" in value or "\n" in value or "\x00" in value:
+        return "may not contain CR, LF or NUL characters"
+    if not value.isascii():
+        return "may hold ASCII characters only"
+    return None
+
+
+def _url_length(
+    op: Operation, arguments: Mapping[str, Any], path: str, query: list[tuple[str, str]]
+) -> None:
+    """Refuse a request whose URL no server is sure to take, naming the argument that makes it long."""
+    length = len(path) + len(urlencode(query, quote_via=quote))
+    if length <= MAX_URL_CHARS:
+        return
+    sizes = {
+        p.arg: len(quote(_scalar(arguments[p.arg]), safe=""))
+        for p in op.params
+        if p.arg in arguments and p.location in ("path", "query")
+    }
+    longest = max(sizes, key=lambda a: sizes[a], default="")
+    share = f"; {longest!r} makes {sizes[longest]} of them" if longest else ""
+    raise ToolError(
+        "invalid_arguments",
+        f"the request URL would be {length} characters, over the {MAX_URL_CHARS} HTTP servers are "
+        f"sure to take{share}; nothing was sent",
+        details=[
+            {
+                "path": "/" + longest,
+                "message": f"too long for a URL: path and query arguments together must stay under "
+                f"{MAX_URL_CHARS} characters once encoded",
+            }
+        ],
+    )
 
 
 def build_request(
@@ -102,11 +144,12 @@ def build_request(
             else:
                 query.append((param.wire, _scalar(value)))
         elif param.location == "header":
-            headers[param.wire] = _safe_header(param.wire, _scalar(value))
+            headers[param.wire] = _safe_header(param.wire, _scalar(value), param.arg)
         elif param.location == "cookie":
             cookies.append(f"{param.wire}={quote(_scalar(value), safe='')}")
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
+    _url_length(op, arguments, path, query)
     request = Request(op.method, path, query, headers)
     body = op.body
     if body is None:
@@ -234,7 +277,13 @@ def auth_headers(auth: Auth, key: str) -> tuple[dict[str, str], list[tuple[str, 
     """Headers and query pairs that carry the API key."""
     if auth.kind == "none" or not key:
         return {}, []
-    key = _safe_header("api key", key)
+    problem = _header_problem(key) if auth.kind != "query" else None
+    if problem:
+        raise ToolError(
+            "unauthorized",
+            f"the API key cannot be sent: it goes in an HTTP header, which {problem}; "
+            "check the key for stray characters (a copied quote, a trailing newline); nothing was sent",
+        )
     if auth.kind in ("bearer", "oauth2"):
         return {"Authorization": f"Bearer {key}"}, []
     if auth.kind == "basic":
@@ -249,6 +298,25 @@ def auth_headers(auth: Auth, key: str) -> tuple[dict[str, str], list[tuple[str, 
     if auth.kind == "cookie":
         return {"Cookie": f"{auth.name}={key}"}, []
     return {}, []
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, even when the exception says nothing (a reset connection's ReadError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).strip()
+        if text:
+            return text
+        seen = seen.__cause__ or seen.__context__
+    import httpx
+
+    if isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError)):
+        return "the connection was closed or reset before the answer came (the request may have arrived)"
+    if isinstance(exc, httpx.WriteError):
+        return "the connection was closed or reset while the request was being sent"
+    if isinstance(exc, httpx.ConnectError):
+        return "the connection could not be opened"
+    return "no detail given"
 
 
 class Upstream:
@@ -344,7 +412,7 @@ class Upstream:
             ) from None
         except httpx.HTTPError as exc:
             raise ToolError(
-                "network", f"could not reach upstream: {type(exc).__name__}: {exc}"
+                "network", f"could not reach upstream: {type(exc).__name__}: {_reason(exc)}"
             ) from None
 
     async def aclose(self) -> None:

@@ -59,7 +59,7 @@ class ToolServer:
         ]
         self.catalog = Catalog(package, settings, self.operations, not_exposed)
         self.caller = Caller(package, settings, self.operations, self.all_operations, transport)
-        self.prompts = Prompts(prompts_file)
+        self.prompts = Prompts(prompts_file, self.operations, self.all_operations)
         self.perimeter = Perimeter(package, settings, self.operations)  # per-caller scoping (HTTP)
         self.server: Server[Any] = Server(
             package.name,

@@ -9,8 +9,11 @@ its config-file key (``read-only`` or ``read_only``) all derive from the name.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,19 +32,107 @@ class Option:
     help: str
     choices: tuple[str, ...] | None = None
     secret: bool = False  # never printed
+    minimum: float | None = None  # int and float: the smallest value allowed
+    maximum: float | None = None  # int and float: the largest value allowed
+    positive: bool = False  # float: more than 0 (a timeout of 0 never succeeds)
+    check: Callable[[Any], str | None] | None = None  # what is expected, when a value is not
+    env: str = ""  # the PackageInfo field naming its environment variable, if not PREFIX + NAME
+
+    def expected(self) -> str:
+        """What a valid value is, in words."""
+        if self.choices:
+            return ("some of " if self.kind == "list" else "one of ") + ", ".join(self.choices)
+        if self.kind in ("int", "float"):
+            what = "a whole number" if self.kind == "int" else "a number"
+            low, high = _plain(self.minimum), _plain(self.maximum)
+            if self.positive:
+                return f"{what} greater than 0"
+            if low is not None and high is not None:
+                return f"{what} from {low} to {high}"
+            if low is not None:
+                return f"{what} of at least {low}"
+            return what
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "time":
+            return "an RFC 3339 time with a time zone, e.g. 2026-12-31T23:59:59Z"
+        return "a value"
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` (already converted) is not allowed, or None."""
+        if self.kind in ("int", "float") and (
+            not math.isfinite(value)
+            or (self.positive and value <= 0)
+            or (self.minimum is not None and value < self.minimum)
+            or (self.maximum is not None and value > self.maximum)
+        ):
+            return f"expected {self.expected()}"
+        if self.check is not None and value is not None:
+            expected = self.check(value)
+            if expected:
+                return f"expected {expected}"
+        return None
+
+    def env_name(self, package: PackageInfo) -> str:
+        return (
+            str(getattr(package, self.env))
+            if self.env
+            else package.option_env_prefix + self.name.upper()
+        )
+
+
+def _plain(number: float | None) -> str | None:
+    if number is None:
+        return None
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _http_url(value: Any) -> str | None:
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    if not text:
+        return None  # a spec without servers: unset until the operator gives one
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "an http:// or https:// URL, e.g. https://api.example.com"
+    return None
+
+
+def _url_path(value: Any) -> str | None:
+    text = str(value)
+    if not text.startswith("/") or any(c.isspace() for c in text) or "?" in text or "#" in text:
+        return "a URL path starting with /, e.g. /mcp"
+    return None
+
+
+def _not_empty(value: Any) -> str | None:
+    return None if str(value).strip() else "a host name or IP address, e.g. 127.0.0.1"
 
 
 OPTIONS = (
+    Option(
+        "base_url",
+        "str",
+        "upstream API base URL",
+        check=_http_url,
+        env="base_url_env",
+    ),
     Option("transport", "str", "stdio (default), streamable-http or sse", TRANSPORTS),
-    Option("host", "str", "HTTP bind address (default 127.0.0.1)"),
-    Option("port", "int", "HTTP port (default 8000)"),
-    Option("path", "str", "HTTP endpoint path (default /mcp; SSE: the event stream)"),
+    Option("host", "str", "HTTP bind address (default 127.0.0.1)", check=_not_empty),
+    Option("port", "int", "HTTP port (default 8000)", minimum=1, maximum=65535),
+    Option(
+        "path", "str", "HTTP endpoint path (default /mcp; SSE: the event stream)", check=_url_path
+    ),
     Option(
         "stateless",
         "bool",
         "streamable HTTP without sessions: any worker or replica answers any request",
     ),
-    Option("workers", "int", "HTTP worker processes (stateless mode; default 1)"),
+    Option("workers", "int", "HTTP worker processes (stateless mode; default 1)", minimum=1),
     Option(
         "allowed_hosts",
         "list",
@@ -99,18 +190,23 @@ OPTIONS = (
         "list three meta-tools (search, describe, call) instead of every tool: for large APIs",
     ),
     Option("audit_log", "str", "append one JSON line per tool call to this file (default: stderr)"),
-    Option("connect_timeout", "float", "seconds to connect upstream (default 10)"),
-    Option("read_timeout", "float", "seconds to wait for upstream (default 60)"),
+    Option("connect_timeout", "float", "seconds to connect upstream (default 10)", positive=True),
+    Option("read_timeout", "float", "seconds to wait for upstream (default 60)", positive=True),
     Option(
         "retry",
         "str",
         "'safe': retry operations the spec marks safe on 429/502/503/504 and connection errors",
         ("off", "safe"),
     ),
-    Option("retry_attempts", "int", "total tries per call when retrying (default 3)"),
-    Option("retry_max_seconds", "float", "time budget for retry waits (default 30)"),
-    Option("max_request_bytes", "int", "largest request body (default 10485760)"),
-    Option("max_result_chars", "int", "largest result; lists are windowed to fit (default 100000)"),
+    Option("retry_attempts", "int", "total tries per call when retrying (default 3)", minimum=1),
+    Option("retry_max_seconds", "float", "time budget for retry waits (default 30)", minimum=0),
+    Option("max_request_bytes", "int", "largest request body (default 10485760)", minimum=1),
+    Option(
+        "max_result_chars",
+        "int",
+        "largest result; lists are windowed to fit (default 100000)",
+        minimum=1000,
+    ),
     Option(
         "reveal_credentials",
         "bool",
@@ -195,63 +291,79 @@ class Settings:
         env = os.environ if env is None else env
         settings = cls(base_url=package.default_base_url)
         if config_file:
-            settings.apply(read_config(config_file), "config file")
-        prefix = package.option_env_prefix
+            settings.apply(
+                read_config(config_file),
+                f"config file {config_file}",
+                lambda o, key, value: f"{key} = {_toml(value)} in config file {config_file}",
+            )
+        names = {o.name: o.env_name(package) for o in OPTIONS}
         settings.apply(
             {
-                o.name: env[prefix + o.name.upper()]
+                o.name: env[names[o.name]]
                 for o in OPTIONS
-                if prefix + o.name.upper() in env
+                if names[o.name] in env and env[names[o.name]].strip()  # empty: not set
             },
             "environment",
+            lambda o, key, value: f"{names[o.name]}={value}",
         )
-        settings.apply({k: v for k, v in (flags or {}).items() if v is not None}, "flags")
+        settings.apply(
+            {k: v for k, v in (flags or {}).items() if v is not None},
+            "flags",
+            lambda o, key, value: f"--{o.name.replace('_', '-')} {value}",
+        )
         settings.api_key = env.get(package.api_key_env) or None
         base = package.api_key_env.removesuffix("_API_KEY")
         settings.client_id = env.get(base + "_CLIENT_ID") or None
         settings.client_secret = env.get(base + "_CLIENT_SECRET") or None
-        settings.grants_secret = env.get(prefix + "GRANTS_SECRET") or None
-        url = (flags or {}).get("base_url") or env.get(package.base_url_env)
-        if url:
-            settings.base_url = str(url)
+        settings.grants_secret = env.get(package.option_env_prefix + "GRANTS_SECRET") or None
         settings.base_url = settings.base_url.rstrip("/")
         if settings.tokens_file:
             settings.tokens += read_tokens(settings.tokens_file)
         settings.check()
         return settings
 
-    def apply(self, values: Mapping[str, Any], source: str) -> None:
+    def apply(
+        self,
+        values: Mapping[str, Any],
+        source: str,
+        spell: Callable[[Option, str, Any], str] | None = None,
+    ) -> None:
+        """Set options from one source; ``spell`` says how the user wrote one (for messages)."""
         by_name = {o.name: o for o in OPTIONS}
         for raw_name, value in values.items():
             name = raw_name.replace("-", "_")
             option = by_name.get(name)
             if option is None:
-                raise ValueError(f"{source}: unknown option {raw_name!r}")
+                close = difflib.get_close_matches(
+                    name, list(by_name), n=1, cutoff=0.6
+                )  # a typo names the option it meant
+                hint = f"; did you mean {close[0].replace('_', '-')!r}?" if close else ""
+                raise ValueError(
+                    f"{source}: unknown option {raw_name!r}{hint} (`--help` lists every option)"
+                )
+            where = spell(option, raw_name, value) if spell else f"{source}: {raw_name}"
             try:
-                setattr(self, name, convert(option, value))
+                converted = convert(option, value)
             except ValueError as exc:
-                raise ValueError(f"{source}: {raw_name}: {exc}") from None
+                raise ValueError(f"{where}: {exc}") from None
+            problem = option.problem(converted)
+            if problem:
+                raise ValueError(f"{where}: {problem}")
+            setattr(self, name, converted)
 
     def check(self) -> None:
-        if self.transport not in TRANSPORTS:
-            raise ValueError(
-                f"transport must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}"
-            )
-        if self.schema_profile not in PROFILES:
-            raise ValueError(
-                f"schema profile must be one of {', '.join(PROFILES)}, not {self.schema_profile!r}"
-            )
-        if self.retry not in ("off", "safe"):
-            raise ValueError(f"retry must be 'off' or 'safe', not {self.retry!r}")
-        bad = [m for m in self.methods if m not in METHOD_CLASSES]
-        if bad:
-            raise ValueError(
-                f"methods must be among {', '.join(METHOD_CLASSES)}, not {', '.join(bad)}"
-            )
-        if self.retry_attempts < 1 or self.max_request_bytes < 1 or self.max_result_chars < 1000:
-            raise ValueError(
-                "retry attempts, max request bytes and max result chars (>= 1000) must be positive"
-            )
+        """Every option against its declaration, then what options demand of each other."""
+        for option in OPTIONS:
+            value = getattr(self, option.name)
+            if option.name == "base_url":
+                continue  # given ones are checked as given; the spec's default is what it is
+            if option.choices and option.kind != "list" and value not in option.choices:
+                raise ValueError(
+                    f"{option.name.replace('_', '-')} must be {option.expected()}, not {value!r}"
+                )
+            problem = option.problem(value)
+            if problem:
+                raise ValueError(f"{option.name.replace('_', '-')} {value}: {problem}")
         if self.require_token and not self.tokens:
             raise ValueError(
                 "--require-token needs at least one token (the _TOKENS variable or --tokens-file)"
@@ -275,6 +387,7 @@ class Settings:
 
 
 def convert(option: Option, value: Any) -> Any:
+    """A value from a flag, the environment (text) or TOML (typed) as the option's kind."""
     kind = option.kind
     if kind == "bool":
         if isinstance(value, bool):
@@ -284,27 +397,54 @@ def convert(option: Option, value: Any) -> Any:
             return True
         if text in ("0", "false", "no", "off", ""):
             return False
-        raise ValueError(f"expected true or false, not {value!r}")
+        raise ValueError(f"expected {option.expected()}")
     if kind == "int":
-        return int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise ValueError(f"expected {option.expected()}")
+        return int(text)
     if kind == "float":
-        return float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected {option.expected()}") from None
     if kind == "list":
         items = value if isinstance(value, list) else str(value).split(",")
         out = [str(v).strip() for v in items if str(v).strip()]
         if option.choices:
             bad = [v for v in out if v not in option.choices]
             if bad:
-                raise ValueError(
-                    f"expected some of {', '.join(option.choices)}, not {', '.join(bad)}"
-                )
+                raise ValueError(f"expected {option.expected()}, not {', '.join(bad)}")
         return out
     if kind == "time":
         return parse_time(value)
-    text = str(value)
-    if option.choices and text not in option.choices:
-        raise ValueError(f"expected one of {', '.join(option.choices)}, not {text!r}")
-    return text
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, not {_toml(value)}")
+    if option.choices and value not in option.choices:
+        raise ValueError(f"expected {option.expected()}")
+    return value
+
+
+def _toml(value: Any) -> str:
+    """A config-file value as TOML writes it (true, not True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+def rfc3339(when: dt.datetime) -> str:
+    """``2026-12-01T19:27:33Z``: how the server writes an instant."""
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: Any) -> dt.datetime:
@@ -315,9 +455,11 @@ def parse_time(value: Any) -> dt.datetime:
         try:
             when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"not an RFC 3339 time: {value!r}") from None
+            raise ValueError(
+                "expected an RFC 3339 time with a time zone, e.g. 2026-12-31T23:59:59Z"
+            ) from None
     if when.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone (add Z or +00:00)")
+        raise ValueError("expected a time zone: add Z or +00:00, e.g. 2026-12-31T23:59:59Z")
     return when.astimezone(dt.UTC)
 
 
@@ -328,6 +470,10 @@ def read_config(path: str) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValueError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"config file {path} is not UTF-8 text (byte {exc.start}); a TOML file is expected"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
     return data

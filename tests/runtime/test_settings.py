@@ -1,0 +1,70 @@
+"""Options declared once (settings.OPTIONS): each is validated where it is declared, and
+the base URL is an option like the others (flag, environment, config file)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def runtime(name: str) -> Any:
+    return importlib.import_module(f"artie_mcp.runtime.{name}")
+
+
+def package() -> Any:
+    return importlib.import_module("artie_mcp.app").PACKAGE
+
+
+def test_every_number_option_declares_what_it_allows() -> None:
+    for option in runtime("settings").OPTIONS:
+        if option.kind in ("int", "float"):
+            assert option.positive or option.minimum is not None, option.name
+
+
+def test_base_url_precedence_is_flags_then_environment_then_file(tmp_path: Path) -> None:
+    settings = runtime("settings")
+    config = tmp_path / "c.toml"
+    config.write_text('base-url = "https://file.example/"\n')
+    env = {"ARTIE_BASE_URL": "https://env.example"}
+    load = settings.Settings.load
+    assert load(package(), {}, {}, str(config)).base_url == "https://file.example"
+    assert load(package(), {}, env, str(config)).base_url == "https://env.example"
+    flags = {"base_url": "http://127.0.0.1:9/v1/"}
+    assert load(package(), flags, env, str(config)).base_url == "http://127.0.0.1:9/v1"
+    assert load(package(), {}, {"ARTIE_BASE_URL": ""}).base_url == "https://api.artie.com"
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "file", "message"),
+    [
+        ({"port": "99999"}, {}, "", "--port 99999: expected a whole number from 1 to 65535"),
+        ({"port": "8080.5"}, {}, "", "--port 8080.5: expected a whole number from 1 to 65535"),
+        (
+            {},
+            {"ARTIE_MCP_WORKERS": "0"},
+            "",
+            "ARTIE_MCP_WORKERS=0: expected a whole number of at least 1",
+        ),
+        ({"read_timeout": "inf"}, {}, "", "--read-timeout inf: expected a number greater than 0"),
+        ({}, {}, "port = true", "port = true in config file"),
+        ({}, {}, "retry-max-seconds = -1", "retry-max-seconds = -1 in config file"),
+        ({}, {}, 'transport = "http"', 'transport = "http" in config file'),
+        (
+            {"schema_profile": "openai"},
+            {},
+            "",
+            "--schema-profile openai: expected one of default, gemini",
+        ),
+    ],
+)
+def test_a_bad_value_names_the_option_as_given_and_what_is_allowed(
+    tmp_path: Path, flags: dict[str, str], env: dict[str, str], file: str, message: str
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(file + "\n")
+    with pytest.raises(ValueError) as caught:
+        runtime("settings").Settings.load(package(), flags, env, str(config) if file else None)
+    assert message in str(caught.value)
