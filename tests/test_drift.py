@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 from generator import drift, load
-from generator.drift import fastyaml
 from generator.drift.report import MAX_MARKDOWN, Report, Row
 from generator.drift.rules import Change
 from tests.conftest import REPO, artie_spec
@@ -330,49 +329,6 @@ def test_markdown_is_ordered_and_short(tmp_path: Path, capsys: Any) -> None:
         report.rows.append(Row(f"tool_{n}", change))
     text = report.markdown()
     assert len(text) <= MAX_MARKDOWN and "more (the JSON report has them all)" in text
-
-
-# -- YAML fast path -------------------------------------------------------------------------
-
-
-TRICKY = """
-openapi: 3.1.0
-info: {title: "t", version: 1.10}
-x-dates: {on: 2024-01-02, at: 2024-01-02T03:04:05Z}
-x-bools: [yes, No, true, "true", off, ~, null, "", '']
-x-numbers: [0x1F, 0o17, 1_000, 1.5e3, .inf, -.inf, "12", 012, 1:30]
-x-keys: {200: a, true: b, 1.5: c, null: d, "3": e}
-x-anchors: {a: &one {k: [1, 2]}, b: *one}
-paths: {}
-"""
-
-
-@pytest.mark.parametrize(
-    "source",
-    ["tricky", "v1.0.0", "v1.0.44", "v1.0.76", "fixtures"],
-)
-def test_fastyaml_equals_pyyaml(source: str) -> None:
-    if source == "fixtures":  # cases.yaml is full of anchors and aliases
-        for path in SPECS.glob("*.yaml"):
-            assert fastyaml.load(path.read_text()) == yaml.safe_load(path.read_text())
-        return
-    text = TRICKY if source == "tricky" else artie_spec(source).read_text()
-    assert fastyaml.load(text) == load.parse_spec(text.encode(), "x")
-    assert drift.parse(text.encode(), "x") == load.parse_spec(text.encode(), "x")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a: &x {b: 1}\nc: {<<: *x, d: 2}\n",  # merge key
-        "a: !!str 1\n",  # explicit tag
-        "? [a, b]\n: c\n",  # complex key
-        "a: 1\n---\nb: 2\n",  # two documents
-    ],
-)
-def test_fastyaml_falls_back_on_the_unusual(text: str) -> None:
-    with pytest.raises(fastyaml.Fallback):
-        fastyaml.load(text)
 
 
 # -- speed ------------------------------------------------------------------------------------

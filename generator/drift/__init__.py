@@ -9,7 +9,6 @@ the same thing there). Webhooks are reported apart, never as tools.
 - ``rules``: schema changes and their severity by direction
 - ``tools``: matching tools and webhooks; tool-level (meta) changes
 - ``report``: the JSON shape and the Markdown for a PR comment
-- ``fastyaml``: YAML parsing fast enough for multi-megabyte specs
 
 Exit codes: 1 when a change at or above ``--fail-on`` is found, 0 otherwise,
 2 when the comparison could not run.
@@ -25,7 +24,6 @@ from typing import Any
 
 from generator import load, operations
 from generator.diagnostics import Diagnostics, GeneratorError
-from generator.drift import fastyaml
 from generator.drift.report import PLURAL, Report, Row
 from generator.drift.rules import SEVERITIES, Change
 from generator.drift.tools import compare_tools, compare_webhooks
@@ -91,20 +89,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.fails(args.fail_on) else 0
 
 
-def parse(raw: bytes, source: str) -> dict[str, Any]:
-    """``load.parse_spec``'s result, with YAML read by ``fastyaml`` when it can."""
-    if not raw.lstrip().startswith(b"{"):
-        try:
-            doc = fastyaml.load(raw.decode("utf-8-sig"))
-            if isinstance(doc, dict) and "openapi" in doc:
-                return doc
-        except Exception:  # noqa: BLE001 - load.parse_spec gives the error its message
-            pass
-    return load.parse_spec(raw, source)
-
-
 def build(source: str) -> tuple[dict[str, Any], Api]:
-    spec = parse(load.read_source(source), source)
+    spec = load.load(source, validate=False).doc  # the document generate reads
     try:
         return spec, operations.build(spec, operations.Options(), Diagnostics())
     except Exception as exc:  # noqa: BLE001 - one clear message, never a traceback
