@@ -407,6 +407,15 @@ def finalize(schema: JSON) -> JSON:
     return out
 
 
+def finalize_now(schema: JSON) -> JSON:
+    """``finalize`` as served, also inside ``deferred_finalize``."""
+    token = _DEFERRED.set(False)
+    try:
+        return finalize(schema)
+    finally:
+        _DEFERRED.reset(token)
+
+
 def json_size(node: Any, limit: int) -> int:
     """``len(json.dumps(node, separators=(",", ":")))``, counted only up to ``limit``
     (a larger schema returns some number >= ``limit``); ``ORIGIN`` markers do not count."""
