@@ -76,6 +76,8 @@ def _actions(report: Report) -> list[str]:
 
 
 def markdown(report: Report) -> str:
+    if report.rows and not report.groups:
+        report.sort()
     counts, groups = report.summary(), report.change_summary()
     tools, hooks = report.tools, report.webhooks
     changed = len(report.changed(False))

@@ -20,7 +20,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from generator.contract import contract
-from generator.drift.compare import LISTS, Differ, Found
+from generator.drift.compare import Differ
+from generator.drift.local import LISTS, Found
 from generator.ir import Tool
 
 Severity = Literal["breaking", "warning", "info"]
