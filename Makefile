@@ -56,8 +56,8 @@ DRIFT_JSON ?= drift.json
 DRIFT_FAIL_ON ?= never
 
 drift: $(SPEC) | $(STAMP)
-	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --format json --out $(DRIFT_JSON) --fail-on never
-	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --format md --fail-on $(DRIFT_FAIL_ON)
+	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --prompts specs/prompts --format json --out $(DRIFT_JSON) --fail-on never
+	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --prompts specs/prompts --format md --fail-on $(DRIFT_FAIL_ON)
 
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 

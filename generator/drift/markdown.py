@@ -36,7 +36,7 @@ def _tools(group: Group, limit: int) -> str:
 def _row(group: Group, limit: int) -> str:
     c = group.first.change
     subject = f"webhook `{group.first.subject}`" if group.first.webhook else _tools(group, limit)
-    where = f"`{c.where}`" if c.where else "/"
+    where = f"`{c.where}`" if c.where else (f"`{c.location.lstrip('/')}`" if c.location else "tool")
     cells = [c.summary or c.message, where, subject, f"`{c.rule}`"]
     return "| " + " | ".join(_cell(x) for x in cells) + " |\n"
 
@@ -46,22 +46,20 @@ def _actions(report: Report) -> list[str]:
     lines = []
     saved = a.get("saved_calls") or []
     if saved:
-        items = []
+        lines.append("- **Saved calls that must change:**")
         for entry in saved[:40]:
             name = f"`{entry['tool']}`" + (" (excluded)" if entry["excluded"] else "")
+            why = entry["why"][0]
             if entry.get("former"):
                 name += f" (was `{entry['former']}`)"
-            items.append(
-                f"{name}: {entry['why'][0]}"
-                + (f" (+{len(entry['why']) - 1})" if len(entry["why"]) > 1 else "")
-            )
-        more = f"; … {len(saved) - 40} more" if len(saved) > 40 else ""
-        lines.append("- **Saved calls that must change:** " + "; ".join(items) + more)
+                why = "renamed" if why.startswith("renamed from") else why
+            more = f" (+{len(entry['why']) - 1} more)" if len(entry["why"]) > 1 else ""
+            lines.append(f"  - {name}: {why}{more}")
+        if len(saved) > 40:
+            lines.append(f"  - … {len(saved) - 40} more (the JSON report lists them)")
     for prompt in a.get("prompts") or []:
         what = ", ".join(f"`{h['tool']}` ({h['what']})" for h in prompt["tools"])
         lines.append(f"- **Update prompt** `{prompt['prompt']}`: it names {what}")
-    for item in a.get("remediation") or []:
-        lines.append(f"- **Newly excluded** `{item['tool']}`: {item['text']}")
     review = a.get("review") or []
     if review:
         shown = ", ".join(f"`{p.rsplit('/', 1)[-1]}`" for p in review[:30])

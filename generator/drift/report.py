@@ -20,7 +20,7 @@ from generator.drift.rules import SEVERITIES, Change
 
 DIRECTIONS = {"meta": 0, "input": 1, "output": 2}
 PLURAL = {"breaking": "breaking", "warning": "warnings", "info": "info"}
-ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 @dataclass
