@@ -156,6 +156,26 @@ def to_31(node: Any) -> Any:
     return out
 
 
+def test_drift_reads_specs_as_generate_does_external_refs_bundled(tmp_path: Path) -> None:
+    """A change inside an externally referenced file is seen (drift used to read specs with
+    its own loader, without bundling: the reference became "any value" on both sides)."""
+    for side, kinds in (("a", ["book", "film"]), ("b", ["book"])):
+        folder = tmp_path / side
+        folder.mkdir()
+        (folder / "shared.yaml").write_text(yaml.safe_dump(
+            {"Item": {"type": "object", "properties": {"kind": {"type": "string", "enum": kinds}}}}
+        ))  # fmt: skip
+        body = {"content": {"application/json": {"schema": {"$ref": "shared.yaml#/Item"}}}}
+        op = {"operationId": "put_item", "requestBody": body, "responses": {"204": {"description": "ok"}}}
+        write_spec({"paths": {"/items": {"put": op}}}, folder / "api.yaml", side)
+    rc, report = run_drift(tmp_path / "a" / "api.yaml", tmp_path / "b" / "api.yaml", tmp_path)
+    assert rc == 1
+    assert changes(report) == [
+        ("put_item", "breaking", "request-property-enum-value-removed", "input", "/properties/kind")
+    ]
+    assert 'value "film" removed' in report["changes"][0]["message"]
+
+
 def test_real_30_spec_rewritten_as_31_has_no_drift(tmp_path: Path) -> None:
     doc = yaml.safe_load(artie_spec("v1.0.0").read_text())
     assert doc["openapi"].startswith("3.0")

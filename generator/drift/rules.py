@@ -177,15 +177,16 @@ class Naming:
         )
 
 
-def documented_output(tool: Tool) -> JSON | None:
+def documented_output(tool: Tool, unwrapped: bool = False) -> JSON | None:
     """What a tool's structuredContent documentedly holds (not the advertised
-    outline): the bodiless shape, or the response schema, under "result" when wrapped.
-    The one place drift reads a tool's output from."""
+    outline): the bodiless shape, or the response schema, under "result" when wrapped
+    (``unwrapped``: the documented body itself). The one place drift reads a tool's
+    output from."""
     if tool.bodiless:
         return dict(contract.BODILESS_SCHEMA)
     if tool.response_schema is None:
         return None
-    if tool.output_wrapped:
+    if tool.output_wrapped and not unwrapped:
         key = contract.RESULT_KEY
         inner = {k: v for k, v in tool.response_schema.items() if k != "$defs"}
         out: JSON = {"type": "object", "properties": {key: inner}, "required": [key]}
@@ -212,7 +213,7 @@ def schema_changes(base: Tool, head: Tool, inputs: Differ, outputs: Differ) -> l
         how = f'now sits under "{key}"' if head.output_wrapped else f'no longer sits under "{key}"'
         message = f"structuredContent changes shape: the result {how}"
         found.append(Change("breaking", "response-body-wrapping-changed", "output", "", message))
-        old, new = base.response_schema, head.response_schema
+        old, new = documented_output(base, unwrapped=True), documented_output(head, unwrapped=True)
     if old is not None and new is not None:
         wrapped = contract.RESULT_KEY if base.output_wrapped and head.output_wrapped else None
         naming = Naming("output", "response", result_key=wrapped)
