@@ -173,7 +173,8 @@ def test_drift_reads_specs_as_generate_does_external_refs_bundled(tmp_path: Path
     assert changes(report) == [
         ("put_item", "breaking", "request-property-enum-value-removed", "input", "/properties/kind")
     ]
-    assert 'value "film" removed' in report["changes"][0]["message"]
+    assert report["changes"][0]["component"] == "Item"  # the bundled component, by name
+    assert report["changes"][0]["message"] == '`Item.kind`: value "film" removed'
 
 
 def test_real_30_spec_rewritten_as_31_has_no_drift(tmp_path: Path) -> None:

@@ -101,7 +101,9 @@ class Naming:
         body_arg: str | None = None,  # the argument holding a wrapped body
         result_key: str | None = None,  # the output is wrapped as {"result": ...}
         generated: frozenset[str] = frozenset(),  # arguments the generator adds
+        flat_origin: Mapping[str, str] | None = None,  # flat body argument -> its component
     ) -> None:
+        self.flat_origin: Mapping[str, str] = flat_origin or {}
         self.direction = direction
         self.side = side
         self.params: Mapping[str, str] = params or {}
@@ -153,6 +155,10 @@ class Naming:
 
     def change(self, found: Found, prefix: str = "") -> Change:
         ptr = prefix + found.ptr
+        top = ptr.split("/")[2] if ptr.startswith("/properties/") else None
+        if found.origin is None and top is not None and unesc(top) in self.flat_origin:
+            # a flat body's fields are the body component's properties
+            found = found._replace(origin=(self.flat_origin[unesc(top)], ptr))
         label = self.label(ptr)
         plain = label if self.subject(ptr) == "request-parameter" else f"property {label}"
         message = found.text.replace("{w}", label).replace("{W}", plain)
@@ -196,7 +202,9 @@ def documented_output(tool: Tool, unwrapped: bool = False) -> JSON | None:
     return tool.response_schema
 
 
-def schema_changes(base: Tool, head: Tool, inputs: Differ, outputs: Differ) -> list[Change]:
+def schema_changes(
+    base: Tool, head: Tool, inputs: Differ, outputs: Differ, body_component: str | None = None
+) -> list[Change]:
     """Input and output schema changes of one tool (the same route in both specs)."""
     params = {p.arg: p.location for p in head.params} | {p.arg: p.location for p in base.params}
     generated = frozenset(
@@ -204,7 +212,10 @@ def schema_changes(base: Tool, head: Tool, inputs: Differ, outputs: Differ) -> l
     )
     body = head.body or base.body
     body_arg = body.arg if body is not None and body.mode == "wrapped" else None
-    naming = Naming("input", "request", params, body_arg, None, generated)
+    flat: dict[str, str] = {}
+    if body_component and body is not None and body.mode == "flat":
+        flat = {arg: body_component for arg, _ in body.fields if arg not in params}
+    naming = Naming("input", "request", params, body_arg, None, generated, flat)
     found = [naming.change(f) for f in inputs.tool(base.input_schema, head.input_schema)]
     old, new = documented_output(base), documented_output(head)
     if old is not None and new is not None and base.output_wrapped != head.output_wrapped:

@@ -87,7 +87,8 @@ def compare_tools(report: Report, base_side: Side, head_side: Side) -> None:
         elif _exposed(b) and not _exposed(a):
             added.append(b.name)
         excluded = not _exposed(b)
-        for change in meta_changes(a, b) + schema_changes(a, b, inputs, outputs):
+        component = _body_component(head_side, b)
+        for change in meta_changes(a, b) + schema_changes(a, b, inputs, outputs, component):
             report.rows.append(Row(b.name, change, excluded=excluded, former=a.name))
     report.tools = {
         "added": sorted(added),
@@ -163,6 +164,24 @@ def meta_changes(base: Tool, head: Tool) -> list[Change]:
         if was != now:
             add("info", rule, POLICY + served, f"{served} {was} -> {now}")
     return out
+
+
+def _body_component(side: Side, tool: Tool) -> str | None:
+    """The component a tool's request body is (``$ref`` to ``#/components/schemas/X``)."""
+    if tool.body is None:
+        return None
+    walker = side.walker
+    try:
+        item = (side.spec.get("paths") or {})[tool.path]
+        item = walker.lookup(item["$ref"]) if "$ref" in item else item
+        body = item[tool.method.lower()]["requestBody"]
+        body = walker.lookup(body["$ref"]) if "$ref" in body else body
+        ref = body["content"][tool.body.content_type]["schema"]["$ref"]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        return schemas.def_name(ref)
+    return None
 
 
 def _payload(side: Side, hook: Webhook) -> Any:
