@@ -771,7 +771,7 @@ def test_the_pull_request_drift_step_on_a_real_pair(tmp_path: Path, label: bool,
     body = (drift_dir / "drift.md").read_text()
     assert body.startswith("<!-- artie-mcp-gen drift -->\n**Tool drift, Artie API v1.0.64")
     assert "### Breaking (1 changes" in body and "tableName" in body
-    assert "Saved calls that must change:** `connector_fetch_table_detail`" in body
+    assert "**Saved calls that must change:**\n  - `connector_fetch_table_detail`: new required" in body
     assert ("Breaking changes accepted" in body) is label
     assert len(body) < 65_536 and summary.read_text() == body
     assert (drift_dir / "pr-number").read_text().strip() == "42"
