@@ -78,7 +78,7 @@ def markdown(report: Report) -> str:
         report.sort()
     counts, groups = report.summary(), report.change_summary()
     tools, hooks = report.tools, report.webhooks
-    changed = len(report.changed(False))
+    changed = report.changed_count(False)
     title = f"{report.head['title']} {report.base['version']} → {report.head['version']}"
     line = f"{MARKER}\n**Tool drift, {title}: "
     line += ", ".join(f"{counts[s]} {PLURAL[s]}" for s in SEVERITIES) + "**"
@@ -88,7 +88,7 @@ def markdown(report: Report) -> str:
         + f") · tools: {len(tools['added'])} added, {len(tools['removed'])} removed, "
         f"{len(tools['renamed'])} renamed, {changed} changed · webhooks (not tools): "
         f"{len(hooks['added'])} added, {len(hooks['removed'])} removed, "
-        f"{len(report.changed(True))} changed\n"
+        f"{report.changed_count(True)} changed\n"
     )
     if not report.rows:
         return line + "\nNo change to any tool or webhook.\n"

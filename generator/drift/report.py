@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from generator.drift.rules import SEVERITIES, Change
@@ -51,7 +52,7 @@ class Group:
     id: int
     rows: list[Row]
 
-    @property
+    @cached_property
     def severity(self) -> str:
         return min((r.change.severity for r in self.rows), key=ORDER.__getitem__)
 
@@ -149,6 +150,9 @@ class Report:
         levels = {"breaking": 1, "warning": 2, "any": 3, "never": 0}[fail_on]
         counts = self.summary()
         return any(counts[s] for s in SEVERITIES[:levels])
+
+    def changed_count(self, webhooks: bool) -> int:
+        return len({r.subject for r in self.rows if not r.listed and r.webhook == webhooks})
 
     def group_of(self) -> dict[int, int]:
         return {id(row): g.id for g in self.groups for row in g.rows}
