@@ -62,8 +62,8 @@ DRIFT_JSON ?= drift.json
 DRIFT_FAIL_ON ?= never
 
 drift: $(SPEC) | $(STAMP)
-	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --format json --out $(DRIFT_JSON) --fail-on never
-	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --format md --fail-on $(DRIFT_FAIL_ON)
+	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --prompts specs/prompts --format json --out $(DRIFT_JSON) --fail-on never
+	$(BIN)/python -m generator.drift --base $(SPEC) --head $(DRIFT_HEAD) --prompts specs/prompts --format md --fail-on $(DRIFT_FAIL_ON)
 
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed
 
@@ -87,10 +87,15 @@ clean:
 # Benchmarks (bench/, BENCHMARKS.md): the generator, its scaling, and the generated server beside
 # a minimal SDK server and fastmcp's from_openapi. fastmcp lives in .venv-bench (never a project
 # dependency), which bench/run.py creates when it is missing. Targets are reported, not enforced.
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-drift
 
 bench: $(STAMP) $(SPEC)
 	$(BIN)/python bench/run.py --gen-flags "$(GEN_FLAGS)" $(BENCH_ARGS)
+	$(BIN)/python bench/drift.py
+
+# Drift on the Stripe pair beside Redocly's `diff` (bench/redocly pins @redocly/cli; npm ci on first use).
+bench-drift: $(STAMP)
+	$(BIN)/python bench/drift.py
 
 bench-smoke: $(STAMP) $(SPEC)
 	$(BIN)/python bench/run.py --smoke --gen-flags "$(GEN_FLAGS)" --out $(or $(TMPDIR),/tmp)/artie-mcp-bench-smoke.json

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from generator import fastyaml
 from generator.diagnostics import GeneratorError
 
 
@@ -172,17 +173,35 @@ def parse_spec(data: bytes, name: str, require_openapi: bool = True) -> dict[str
         except RecursionError:
             raise GeneratorError(f"{name} is nested too deeply to read") from None
     else:
-        doc = parse_yaml(text, name)
-        try:
-            doc = _plain(doc)
-        except RecursionError:
-            raise GeneratorError(f"{name} is nested too deeply to read") from None
+        doc = _yaml(text, name)
     if not isinstance(doc, dict):
         raise GeneratorError(f"{name} is not an OpenAPI document (top level is not a mapping)")
     if require_openapi and "openapi" not in doc:
         hint = " (Swagger 2.0 is not supported)" if "swagger" in doc else ""
         raise GeneratorError(f"{name} has no 'openapi' version field{hint}")
     return doc
+
+
+def _yaml(text: str, name: str) -> Any:
+    """The fast path (``fastyaml``, the same result) when it can; PyYAML otherwise,
+    through ``parse_yaml``, which refuses alias bombs."""
+    try:
+        return fastyaml.load(text)
+    except (fastyaml.Fallback, yaml.YAMLError, ValueError, RecursionError):
+        pass
+    doc = parse_yaml(text, name)
+    try:
+        return _plain(doc)
+    except RecursionError:
+        raise GeneratorError(f"{name} is nested too deeply to read") from None
+
+
+def document(raw: bytes, source: str) -> dict[str, Any]:
+    """The one way a spec's bytes become the document every command works on
+    (generate, check, validate, lint, drift): parsed, external ``$ref``s bundled."""
+    from generator.bundle import bundle
+
+    return bundle(parse_spec(raw, source), source)
 
 
 def _pointer(parts: Any) -> str:
@@ -339,10 +358,8 @@ class LoadedSpec:
 
 
 def load(source: str, validate: bool = True) -> LoadedSpec:
-    from generator.bundle import bundle
-
     raw = read_source(source)
-    doc = bundle(parse_spec(raw, source), source)
+    doc = document(raw, source)
     if validate:
         problems = validate_spec(doc)
         if problems:

@@ -229,7 +229,7 @@ class Builder:
                 "minimum": 1,
                 "description": "Most list items to return (default: all that fit).",
             }
-        big = len(json.dumps(out, separators=(",", ":"))) >= PROJECT_MIN_CHARS
+        big = schemas.json_size(out, PROJECT_MIN_CHARS) >= PROJECT_MIN_CHARS
         if out.get("type") == "object" and (tool.list_field or big):
             tool.fields_arg = free("result_fields")
             scope = " of each item" if tool.list_field else ""

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from generator import cache, operations
 from generator import load as loading
-from generator.bundle import bundle
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api
 from generator.models import ModelsJob
@@ -60,9 +59,7 @@ def build(
 ) -> Result:
     stages = Stages(progress)
     raw = stages.run("load", lambda: loading.read_source(source))
-    spec: dict[str, Any] = stages.run(
-        "parse", lambda: bundle(loading.parse_spec(raw, source), source)
-    )
+    spec: dict[str, Any] = stages.run("parse", lambda: loading.document(raw, source))
     digest = stages.run("digest", lambda: operations.digest(spec))
     models = None
     if render_options.models:  # started now: it runs while the spec is validated

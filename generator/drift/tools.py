@@ -11,10 +11,11 @@ import re
 from typing import Any
 
 from generator import schemas
-from generator.diagnostics import Diagnostics
+from generator.drift.compare import Differ
+from generator.drift.model import Side
 from generator.drift.report import Report, Row
-from generator.drift.rules import Change, SchemaDiff, Severity, schema_changes
-from generator.ir import Api, Tool, Webhook
+from generator.drift.rules import Change, Naming, Severity, schema_changes
+from generator.ir import Tool, Webhook
 
 HINTS = (  # (field, served name, severity when it turns true, when it turns false)
     ("read_only", "readOnlyHint", "info", "breaking"),
@@ -44,7 +45,10 @@ def _exposed(tool: Tool) -> bool:
     return tool.policy.exposure == "exposed"
 
 
-def compare_tools(report: Report, base: Api, head: Api) -> None:
+def compare_tools(report: Report, base_side: Side, head_side: Side) -> None:
+    base, head = base_side.api, head_side.api
+    inputs = Differ("input", base_side.defs("input"), head_side.defs("input"))
+    outputs = Differ("output", base_side.defs("output"), head_side.defs("output"))
     old, new = _index(base.all_tools), _index(head.all_tools)
     pairs = [(old.pop(k), new.pop(k)) for k in sorted(old.keys() & new.keys())]
     by_name = {t.name: k for k, t in new.items()}
@@ -61,15 +65,19 @@ def compare_tools(report: Report, base: Api, head: Api) -> None:
         else:
             message = f"excluded tool removed ({where}; it was served only with --include-excluded)"
             change = Change("warning", "tool-removed", "meta", "", message)
-        report.rows.append(Row(a.name, change, listed=_exposed(a)))
+        report.rows.append(Row(a.name, change, listed=_exposed(a), excluded=not _exposed(a)))
     for b in new.values():
         if _exposed(b):
             added.append(b.name)
         message = f"new tool ({b.method} {b.path})" + (
             "" if _exposed(b) else ", excluded by default"
         )
-        change = Change("info", "tool-added", "meta", "", message)
-        report.rows.append(Row(b.name, change, listed=_exposed(b)))
+        severity: Severity = "info"
+        if b.annotations is not None and b.annotations.destructive:
+            severity = "warning"  # as visible as a tool that becomes destructive
+            message += "; destructive (destructiveHint true): the server asks before each call"
+        change = Change(severity, "tool-added", "meta", "", message)
+        report.rows.append(Row(b.name, change, listed=_exposed(b), excluded=not _exposed(b)))
     renamed = []
     for a, b in pairs:
         if a.name != b.name:
@@ -78,8 +86,10 @@ def compare_tools(report: Report, base: Api, head: Api) -> None:
             removed.append(a.name)
         elif _exposed(b) and not _exposed(a):
             added.append(b.name)
-        for change in meta_changes(a, b) + schema_changes(a, b):
-            report.rows.append(Row(b.name, change))
+        excluded = not _exposed(b)
+        component = _body_component(head_side, b)
+        for change in meta_changes(a, b) + schema_changes(a, b, inputs, outputs, component):
+            report.rows.append(Row(b.name, change, excluded=excluded, former=a.name))
     report.tools = {
         "added": sorted(added),
         "removed": sorted(removed),
@@ -109,6 +119,8 @@ def meta_changes(base: Tool, head: Tool) -> list[Change]:
     if _exposed(base) and not _exposed(head):
         why = f": {head.policy.exclusion_reason}" if head.policy.exclusion_reason else ""
         message = f"no longer exposed (x-artie-mcp exposure: excluded{why})"
+        if head.policy.remediation:
+            message += f"; upstream says: {head.policy.remediation}"
         add("breaking", "tool-exposure-changed", POLICY + "exposure", message)
     elif _exposed(head) and not _exposed(base):
         add("info", "tool-exposure-changed", POLICY + "exposure", "now exposed (was excluded)")
@@ -154,9 +166,27 @@ def meta_changes(base: Tool, head: Tool) -> list[Change]:
     return out
 
 
-def _payload(spec: dict[str, Any], hook: Webhook) -> Any:
-    """The webhook's JSON payload as a self-contained schema (what a receiver reads)."""
-    walker = schemas.SchemaWalker(spec, Diagnostics())
+def _body_component(side: Side, tool: Tool) -> str | None:
+    """The component a tool's request body is (``$ref`` to ``#/components/schemas/X``)."""
+    if tool.body is None:
+        return None
+    walker = side.walker
+    try:
+        item = (side.spec.get("paths") or {})[tool.path]
+        item = walker.lookup(item["$ref"]) if "$ref" in item else item
+        body = item[tool.method.lower()]["requestBody"]
+        body = walker.lookup(body["$ref"]) if "$ref" in body else body
+        ref = body["content"][tool.body.content_type]["schema"]["$ref"]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        return schemas.def_name(ref)
+    return None
+
+
+def _payload(side: Side, hook: Webhook) -> Any:
+    """The webhook's JSON payload as a tool-like schema (what a receiver reads)."""
+    walker, spec = side.walker, side.spec
     try:
         item = (spec.get("webhooks") or {})[hook.name]
         item = walker.lookup(item["$ref"]) if "$ref" in item else item
@@ -168,18 +198,21 @@ def _payload(spec: dict[str, Any], hook: Webhook) -> Any:
         return None
     if raw is None:
         return None
-    converted, defs = walker.convert(raw, "output", f"webhook {hook.name}")
-    if not isinstance(converted, dict):
-        return converted
-    return schemas.finalize(schemas.with_defs(converted, defs))
+    with schemas.deferred_finalize():
+        converted, defs = walker.convert(raw, "output", f"webhook {hook.name}")
+        if not isinstance(converted, dict):
+            return converted
+        return schemas.finalize(schemas.with_defs(converted, defs))
 
 
-def compare_webhooks(report: Report, base_spec: Any, head_spec: Any, base: Api, head: Api) -> None:
+def compare_webhooks(report: Report, base_side: Side, head_side: Side) -> None:
     def label(hook: Webhook) -> str:
         return hook.name if hook.method == "POST" else f"{hook.method} {hook.name}"
 
-    old = {(w.name, w.method): w for w in base.webhooks}
-    new = {(w.name, w.method): w for w in head.webhooks}
+    payloads = Differ("output", base_side.defs("output"), head_side.defs("output"))
+    naming = Naming("output", "webhook")
+    old = {(w.name, w.method): w for w in base_side.api.webhooks}
+    new = {(w.name, w.method): w for w in head_side.api.webhooks}
     gone = [label(old[k]) for k in sorted(old.keys() - new.keys())]
     came = [label(new[k]) for k in sorted(new.keys() - old.keys())]
     for name in gone:
@@ -194,8 +227,7 @@ def compare_webhooks(report: Report, base_spec: Any, head_spec: Any, base: Api, 
             message = f"description {a.summary!r} -> {b.summary!r}"
             change = Change("info", "webhook-description-changed", "meta", "/description", message)
             report.rows.append(Row(label(b), change, webhook=True))
-        pa, pb = _payload(base_spec, a), _payload(head_spec, b)
-        if pa != pb:
-            for change in SchemaDiff("output", "webhook").run(pa or {}, pb or {}):
-                report.rows.append(Row(label(b), change, webhook=True))
+        pa, pb = _payload(base_side, a), _payload(head_side, b)
+        for found in payloads.tool(pa or {}, pb or {}):
+            report.rows.append(Row(label(b), naming.change(found), webhook=True))
     report.webhooks = {"added": came, "removed": gone}

@@ -2,9 +2,10 @@
 
 libyaml's events, PyYAML's own implicit resolvers and constructors, and
 ``load._plain``'s rules for keys and dates, in one pass: the result equals
-``load.parse_spec``'s. Anything unusual (explicit tags, merge keys, complex
-keys, aliases to unfinished nodes, several documents) raises ``Fallback`` and
-the caller uses ``load.parse_spec``.
+``load._plain(yaml.load(text, CSafeLoader))``. Anything unusual (explicit tags,
+merge keys, complex keys, aliases to unfinished nodes, several documents) raises
+``Fallback`` and ``load.parse_spec`` uses PyYAML's loader instead, which also
+words the errors of invalid YAML.
 """
 
 from __future__ import annotations

@@ -1,0 +1,268 @@
+"""Served tool schemas are complete JSON Schema 2020-12 documents: every ``$ref``
+resolves, on every spec we test (issue 21); and OAS 3.0 ``nullable`` means what
+OAS 3.0.3 says: "null" joins the type, an enum without null still rejects null."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from mcp import Client
+
+from generator import load, operations
+from generator.diagnostics import Diagnostics
+from generator.schemas import SchemaWalker, deferred_finalize, finalize, json_size
+from tests.conftest import ARTIE_SPECS, PUBLIC_SPECS, REPO
+from tests.support.served import generate_app, tool_server
+
+ADDRESS = {
+    "type": "object",
+    "required": ["line1", "city", "country"],
+    "properties": {
+        name: {"type": "string", "maxLength": 5000, "description": f"The address's {name}."}
+        for name in ("line1", "line2", "city", "postal_code", "country", "state")
+    },
+}
+# Node is recursive (so it lives in $defs) and holds the large Address twice, so
+# finalize() shares Address while it rewrites Node: a definition made inside another.
+SHARED_IN_CYCLE = {
+    "openapi": "3.1.0",
+    "info": {"title": "Nodes", "version": "1"},
+    "servers": [{"url": "http://127.0.0.1:9"}],
+    "paths": {
+        "/nodes/{id}": {
+            "get": {
+                "operationId": "get_node",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Node"}}
+                        },
+                    }
+                },
+            },
+            "put": {
+                "operationId": "put_node",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Node"}}
+                    },
+                },
+                "responses": {"204": {"description": "ok"}},
+            },
+        }
+    },
+    "components": {
+        "schemas": {
+            "Node": {
+                "type": "object",
+                "properties": {
+                    "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                    "primary": {"$ref": "#/components/schemas/Address"},
+                    "backup": {"$ref": "#/components/schemas/Address"},
+                },
+            },
+            "Address": ADDRESS,
+        }
+    },
+}
+A_NODE = {
+    "primary": {"line1": "1 Main St", "city": "Springfield", "country": "US"},
+    "children": [{"backup": {"line1": "2 Side St", "city": "Shelbyville", "country": "US"}}],
+}
+NOT_A_NODE = {"children": [{"backup": {"line1": "2 Side St"}}]}  # city and country missing
+
+
+def unresolved(schema: Any) -> list[str]:
+    """Every ``$ref`` of a tool schema that does not name one of its ``$defs``."""
+    defs = schema.get("$defs") or {} if isinstance(schema, dict) else {}
+    found: list[str] = []
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not (
+                ref.startswith("#/$defs/") and ref[len("#/$defs/") :] in defs
+            ):
+                found.append(ref)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def served_schemas(api: Any) -> list[tuple[str, Any]]:
+    out = []
+    for tool in api.all_tools:
+        for side in ("input_schema", "output_schema", "response_schema"):
+            schema = getattr(tool, side)
+            if schema is not None:
+                out.append((f"{tool.name}.{side}", schema))
+    return out
+
+
+def test_a_component_shared_inside_a_cycle_is_defined_in_the_served_schemas(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "nodes.yaml"
+    spec.write_text(yaml.safe_dump(SHARED_IN_CYCLE, sort_keys=False))
+    app = generate_app(spec, tmp_path, "shared_in_cycle")
+    server = tool_server(app)
+
+    async def listed() -> dict[str, Any]:
+        try:
+            async with Client(server.server) as client:
+                return {t.name: t for t in (await client.list_tools()).tools}
+        finally:
+            await server.aclose()
+
+    tools = anyio.run(listed)
+    put = tools["put_node"].input_schema
+    assert unresolved(put) == [] and "Address" in put["$defs"]
+    Draft202012Validator.check_schema(put)
+    Draft202012Validator(put).validate({"id": "n1", "body": A_NODE})  # resolves every $ref
+    assert not Draft202012Validator(put).is_valid({"id": "n1", "body": NOT_A_NODE})
+    # the documented response schema travels in the tool file
+    tool_file = tmp_path / "shared_in_cycle" / "pkg_shared_in_cycle" / "tools" / "get_node.json"
+    documented = json.loads(tool_file.read_text())["response_schema"]
+    assert unresolved(documented) == [] and "Address" in documented["$defs"]
+    Draft202012Validator(documented).validate(A_NODE)
+    assert not Draft202012Validator(documented).is_valid(NOT_A_NODE)
+
+
+SPECS = sorted(ARTIE_SPECS.glob("v*.yaml")) + sorted(PUBLIC_SPECS.glob("*"))
+SPECS += sorted((REPO / "tests" / "specs").glob("*.yaml"))
+
+
+SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SUBSCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+SUBSCHEMA_ONE += ("propertyNames", "unevaluatedProperties", "unevaluatedItems")
+
+
+def check_2020_12(schema: Any, checked: set[str]) -> None:
+    """``Draft202012Validator.check_schema`` of the whole schema, done one subschema
+    at a time (its subschemas replaced by ``true``, each distinct one checked once):
+    the metaschema judges every subschema on its own, so this is the same verdict,
+    and it stays fast on Stripe's 170 MB of tool schemas."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            Draft202012Validator.check_schema(node)  # a boolean schema
+            continue
+        shallow = dict(node)
+        for key in SUBSCHEMA_MAPS:
+            if isinstance(node.get(key), dict):
+                shallow[key] = {k: True for k in node[key]}
+                stack.extend(node[key].values())
+        for key in SUBSCHEMA_LISTS:
+            if isinstance(node.get(key), list):
+                shallow[key] = [True for _ in node[key]]
+                stack.extend(node[key])
+        for key in SUBSCHEMA_ONE:
+            if key in node:
+                shallow[key] = True
+                stack.append(node[key])
+        text = json.dumps(shallow, sort_keys=True)
+        if text not in checked:
+            checked.add(text)
+            Draft202012Validator.check_schema(shallow)
+
+
+def test_the_subschema_check_finds_what_check_schema_finds() -> None:
+    for bad in ({"type": "strin"}, {"properties": {"a": {"minLength": -1}}}, {"anyOf": [5]}):
+        with pytest.raises(Exception, match="Failed validating"):
+            check_2020_12(bad, set())
+        with pytest.raises(Exception, match="Failed validating"):
+            Draft202012Validator.check_schema(bad)
+    check_2020_12(SHARED_IN_CYCLE["components"]["schemas"]["Address"], set())
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[p.name for p in SPECS])
+def test_every_served_schema_of_every_spec_resolves_and_is_2020_12(spec: Path) -> None:
+    doc = load.load(str(spec), validate=False).doc
+    api = operations.build(doc, operations.Options(), Diagnostics())
+    checked_schemas = 0
+    checked: set[str] = set()
+    for where, schema in served_schemas(api):
+        assert unresolved(schema) == [], where
+        check_2020_12(schema, checked)
+        checked_schemas += 1
+    assert checked_schemas >= len(api.all_tools)
+
+
+# -- OAS 3.0 nullable --------------------------------------------------------------------
+
+
+def converted(schema: dict[str, Any], components: dict[str, Any] | None = None) -> Any:
+    spec = {"openapi": "3.0.3", "components": {"schemas": components or {}}}
+    out, defs = SchemaWalker(spec, Diagnostics()).convert(schema, "input", "t")
+    return finalize({**out, "$defs": defs} if defs else out)
+
+
+@pytest.mark.parametrize(
+    "schema, components, accepts_null",
+    [
+        ({"type": "string", "nullable": True}, None, True),
+        ({"type": "string", "nullable": True, "enum": ["gzip", ""]}, None, False),
+        ({"type": "string", "nullable": True, "enum": ["gzip", None]}, None, True),
+        ({"nullable": True, "enum": ["gzip", ""]}, None, False),
+        ({"$ref": "#/components/schemas/E", "nullable": True}, {"E": {"type": "integer"}}, True),
+        (
+            {"$ref": "#/components/schemas/E", "nullable": True},
+            {"E": {"type": "string", "enum": ["a", "b"]}},
+            False,
+        ),
+    ],
+)
+def test_30_nullable_adds_null_to_the_type_but_never_to_an_enum(
+    schema: dict[str, Any], components: dict[str, Any] | None, accepts_null: bool
+) -> None:
+    out = converted(schema, components)
+    Draft202012Validator.check_schema(out)
+    assert Draft202012Validator(out).is_valid(None) is accepts_null
+    for value in schema.get("enum") or (components or {}).get("E", {}).get("enum") or []:
+        assert Draft202012Validator(out).is_valid(value)
+
+
+def test_artie_v1_0_42_and_its_31_rewrite_v1_0_43_serve_the_same_enum() -> None:
+    def compression(version: str) -> Any:
+        doc = load.load(str(ARTIE_SPECS / f"{version}.yaml"), validate=False).doc
+        api = operations.build(doc, operations.Options(), Diagnostics())
+        tool = next(t for t in api.all_tools if t.name == "source_reader_create")
+        return tool.input_schema["properties"]["settings"]["properties"]["messageCompression"]
+
+    old, new = compression("v1.0.42"), compression("v1.0.43")
+    assert old == new == {"enum": ["gzip", ""], "type": ["string", "null"]}
+
+
+# -- deferred finalize and the bounded size ------------------------------------------------
+
+
+def test_deferred_finalize_keeps_shared_objects_and_normal_finalize_equals_json() -> None:
+    spec = {**SHARED_IN_CYCLE, "openapi": "3.1.0"}
+    with deferred_finalize():
+        kept = operations.build(spec, operations.Options(), Diagnostics())
+    served = operations.build(spec, operations.Options(), Diagnostics())
+    a = next(t for t in kept.all_tools if t.name == "put_node").input_schema
+    b = next(t for t in served.all_tools if t.name == "put_node").input_schema
+    assert "x-mcp-origin" in json.dumps(a) and "x-mcp-origin" not in json.dumps(b)
+    assert unresolved(b) == []
+    text = json.dumps(b, separators=(",", ":"))
+    assert json_size(b, 10**9) == len(text)
+    assert len(text) > 100 and 100 <= json_size(b, 100) < len(text)
