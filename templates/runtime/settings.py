@@ -62,7 +62,35 @@ OPTIONS = (
     Option(
         "upstream_key_from_header",
         "str",
-        "take the upstream API key from this request header (multi-tenant HTTP)",
+        "take the upstream API key from this request header (multi-tenant HTTP); a call without it is "
+        "unauthorized and nothing is sent",
+    ),
+    Option(
+        "upstream_key_fallback",
+        "bool",
+        "with --upstream-key-from-header: send the server's own API key when a request lacks the header",
+    ),
+    Option(
+        "max_sessions",
+        "int",
+        "most open streamable-HTTP sessions (default 256); past it, a new session gets HTTP 503",
+    ),
+    Option(
+        "max_sessions_per_token",
+        "int",
+        "most open sessions per bearer token with --require-token (default 32); past it, HTTP 429",
+    ),
+    Option(
+        "session_idle_timeout",
+        "float",
+        "seconds a session may sit with no request and no open stream before it is closed "
+        "(default 600); its id then answers 404 and the client starts a new session",
+    ),
+    Option(
+        "shutdown_grace",
+        "float",
+        "seconds SIGTERM/SIGINT waits for calls in flight (default 20); new requests get 503 meanwhile, "
+        "then what is left is cancelled and the server exits 0",
     ),
     Option(
         "methods",
@@ -80,6 +108,27 @@ OPTIONS = (
         "ask the user (MCP elicitation) before any destructive tool runs; default on for HTTP, off for stdio",
     ),
     Option("allow_unconfirmed", "list", "destructive tools that may run without asking"),
+    Option(
+        "confirm_expiry",
+        "float",
+        "seconds a user's approval of a destructive call stays valid (default 300); each is good for one call",
+    ),
+    Option(
+        "confirm_secret",
+        "str",
+        "key (32+ characters) that signs approvals, the same on every worker and replica "
+        "(default: random per server, shared by its --workers)",
+        secret=True,
+    ),
+    Option(
+        "confirm_secret_file", "str", "file holding the approval signing key (see --confirm-secret)"
+    ),
+    Option(
+        "confirm_state_dir",
+        "str",
+        "folder recording used approvals, so replicas that share it accept each approval once "
+        "(default: memory; a private folder shared by --workers)",
+    ),
     Option(
         "include_excluded",
         "bool",
@@ -110,6 +159,12 @@ OPTIONS = (
     Option("retry_attempts", "int", "total tries per call when retrying (default 3)"),
     Option("retry_max_seconds", "float", "time budget for retry waits (default 30)"),
     Option("max_request_bytes", "int", "largest request body (default 10485760)"),
+    Option(
+        "max_response_bytes",
+        "int",
+        "largest upstream answer read (default 10485760); reading stops there and the call fails "
+        "with response_too_large",
+    ),
     Option("max_result_chars", "int", "largest result; lists are windowed to fit (default 100000)"),
     Option(
         "reveal_credentials",
@@ -142,6 +197,11 @@ class Settings:
     tokens: list[str] = field(default_factory=list)
     tokens_file: str | None = None
     upstream_key_from_header: str | None = None
+    upstream_key_fallback: bool = False
+    max_sessions: int = 256
+    max_sessions_per_token: int = 32
+    session_idle_timeout: float = 600.0
+    shutdown_grace: float = 20.0
     methods: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
@@ -149,6 +209,10 @@ class Settings:
     read_only: bool = False
     confirm_destructive: bool | None = None  # None: on for HTTP transports, off for stdio
     allow_unconfirmed: list[str] = field(default_factory=list)
+    confirm_expiry: float = 300.0
+    confirm_secret: str | None = None
+    confirm_secret_file: str | None = None
+    confirm_state_dir: str | None = None
     include_excluded: bool = False
     expires_at: dt.datetime | None = None
     allow_file_dir: list[str] = field(default_factory=list)
@@ -160,6 +224,7 @@ class Settings:
     retry_attempts: int = 3
     retry_max_seconds: float = 30.0
     max_request_bytes: int = 10 * 1024 * 1024
+    max_response_bytes: int = 10 * 1024 * 1024
     max_result_chars: int = 100_000  # about 25,000 tokens
     reveal_credentials: bool = False
     schema_profile: str = "default"
@@ -237,6 +302,36 @@ class Settings:
             )
         if self.workers > 1 and not self.stateless:
             raise ValueError("several workers need --stateless (sessions live in one process)")
+        self.check_limits()
+
+    def check_limits(self) -> None:
+        """The session, shutdown, response-size and confirmation options."""
+        if self.max_sessions < 1 or self.max_sessions_per_token < 1:
+            raise ValueError("--max-sessions and --max-sessions-per-token must be at least 1")
+        if not 0 < self.session_idle_timeout < float("inf"):
+            raise ValueError("--session-idle-timeout must be a positive number of seconds")
+        if not 0 <= self.shutdown_grace < float("inf"):
+            raise ValueError("--shutdown-grace must be zero or a positive number of seconds")
+        if self.max_response_bytes < 1024:
+            raise ValueError("--max-response-bytes must be at least 1024")
+        if not 0 < self.confirm_expiry < float("inf"):
+            raise ValueError("--confirm-expiry must be a positive number of seconds")
+        if self.upstream_key_fallback and not self.upstream_key_from_header:
+            raise ValueError("--upstream-key-fallback needs --upstream-key-from-header")
+        if self.confirm_secret_file and not self.confirm_secret:
+            try:
+                self.confirm_secret = (
+                    Path(self.confirm_secret_file).read_text(encoding="utf-8").strip()
+                )
+            except OSError as exc:
+                raise ValueError(
+                    f"cannot read confirm secret file {self.confirm_secret_file}: {exc.strerror}"
+                ) from None
+        if self.confirm_secret is not None and len(self.confirm_secret) < 32:
+            raise ValueError(
+                "--confirm-secret must be at least 32 characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
 
     def confirms(self, tool: str) -> bool:
         """Whether a destructive ``tool`` must be confirmed by the user first."""
