@@ -58,7 +58,8 @@ class ToolServer:
         ]
         self.catalog = Catalog(package, settings, self.operations, not_exposed)
         self.caller = Caller(package, settings, self.operations, self.all_operations, transport)
-        self.prompts = Prompts(prompts_file)
+        self.prompts = Prompts(prompts_file, note=confirm.prompt_note(self.operations, settings))
+        self.approvals = confirm.Approvals(settings)
         self.server: Server[Any] = Server(
             package.name,
             version=package.version,
@@ -134,7 +135,9 @@ class ToolServer:
         op = self.operations.get(name)
         if op is not None and op.annotations.destructive and self.settings.confirms(op.name):
             if self.caller.invalid(op, arguments) is None:  # invalid calls are refused unasked
-                verdict = await confirm.gate(ctx, params, op, arguments, self.package.command)
+                verdict = await self.approvals.gate(
+                    ctx, params, op, arguments, self.package.command
+                )
                 if isinstance(verdict, types.InputRequiredResult):
                     return verdict
                 if verdict is not None:

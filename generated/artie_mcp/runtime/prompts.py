@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 class Prompts:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(
+        self, path: Path | None, note: Callable[[list[str]], str | None] | None = None
+    ) -> None:
+        self.note = note  # what the server adds about a prompt's tools (e.g. confirmation)
         self.items: dict[str, dict[str, Any]] = {}
         if path is not None and path.is_file():
             self.items = {p["name"]: p for p in json.loads(path.read_text(encoding="utf-8"))}
@@ -55,6 +59,9 @@ class Prompts:
         text = PLACEHOLDER.sub(
             lambda m: given.get(m.group(1)) or f"(no {m.group(1)} given)", prompt["text"]
         )
+        extra = self.note(list(prompt.get("tools", []))) if self.note is not None else None
+        if extra:
+            text = text.rstrip("\n") + "\n\n" + extra + "\n"
         return types.GetPromptResult(
             description=prompt.get("description"),
             messages=[
