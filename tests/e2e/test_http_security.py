@@ -19,7 +19,7 @@ import httpx
 import httpx2
 import mcp.types as types
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.support.serving import SCRIPT, artie_mcp
@@ -345,6 +345,46 @@ def test_replicas_sharing_the_confirm_secret_accept_each_approval_once(tmp_path:
     assert sorted(deleted) == sorted(
         [f"/pipelines/p-{n}" for n in range(20)] + ["/pipelines/p-replayed"]
     )
+
+
+def config_of(*args: str, env: dict[str, str]) -> dict[str, Any]:
+    proc = subprocess.run(
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": str(SCRIPT.parent), **env},
+    )
+    assert proc.returncode == 0, proc.stderr
+    entry: dict[str, Any] = json.loads(proc.stdout)["mcpServers"]["artie"]
+    return entry
+
+
+def test_the_printed_client_config_reproduces_the_effective_settings(tmp_path: Path) -> None:
+    settings_file = tmp_path / "limits.toml"
+    settings_file.write_text('tags = ["Pipelines", "Connectors"]\nmax-result-chars = 5000\n')
+    env = {"ARTIE_MCP_READ_ONLY": "true", "ARTIE_MCP_CONFIRM_SECRET": "c" * 40}
+    printed = {
+        client: config_of("--config", str(settings_file), "config", client, env=env)
+        for client in ("claude-desktop", "claude-code", "cursor")
+    }
+    for client, entry in printed.items():
+        assert "c" * 40 not in json.dumps(entry), client
+        assert "--read-only" in entry["args"] and "--tags" in entry["args"], (client, entry)
+    entry = printed["claude-desktop"]
+    served_env = {k: v for k, v in entry["env"].items() if not v.startswith("<")}
+
+    async def listed(command: str, args: list[str], extra: dict[str, str]) -> list[str]:
+        params = StdioServerParameters(command=command, args=args, env={"PATH": "", **extra})
+        async with Client(params) as client:
+            return sorted(t.name for t in (await client.list_tools()).tools)
+
+    # the effective configuration, and the one the printed config starts: the same tools
+    expected = anyio.run(
+        listed, str(SCRIPT), ["--config", str(settings_file)], {"ARTIE_MCP_READ_ONLY": "true"}
+    )
+    reproduced = anyio.run(listed, entry["command"], entry["args"], served_env)
+    assert reproduced == expected and 0 < len(expected) < 41, expected
 
 
 # -- Integrity under faults -----------------------------------------------------------
