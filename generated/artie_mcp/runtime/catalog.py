@@ -107,7 +107,8 @@ def instructions(
     if destructive:
         from .confirm import describe
 
-        named = len(", ".join(destructive)) < 400
+        asked = sum(1 for name in destructive if settings.confirms(name))
+        named = 0 < asked < len(destructive)  # names only where they are treated differently
         parts.append(
             f"Destructive tools ({len(destructive)}): {describe(destructive, settings, named)}"
         )
