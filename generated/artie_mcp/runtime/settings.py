@@ -89,8 +89,8 @@ OPTIONS = (
     Option(
         "shutdown_grace",
         "float",
-        "seconds SIGTERM/SIGINT waits for calls in flight (default 20); new requests get 503 meanwhile, "
-        "then what is left is cancelled and the server exits 0",
+        "seconds SIGTERM/SIGINT waits for calls in flight (default 20); new calls get 503 meanwhile, "
+        "then what is left is cancelled (audited as cancelled) and the server exits 0",
     ),
     Option(
         "methods",
