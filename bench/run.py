@@ -15,7 +15,10 @@ Sections:
 3. servers over stdio and streamable HTTP against a loopback upstream
    (bench/upstream.py): artie-mcp, a minimal low-level SDK server serving the
    same tools (bench/servers/minimal_server.py) and fastmcp's
-   ``FastMCP.from_openapi`` (bench/servers/fastmcp_server.py, in .venv-bench).
+   ``FastMCP.from_openapi`` (bench/servers/fastmcp_server.py, in .venv-bench);
+4. load (bench/load.py): 200 concurrent streamable-HTTP sessions x 50 calls
+   through the `mcp` client, stateful and ``--stateless --workers 2``: client
+   errors, throughput, latency p50/p99, RSS.
 
 Only loopback addresses are used; every process started is killed by its id
 (process group) before the run ends, also on Ctrl-C.
@@ -49,6 +52,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+import load as load_bench  # noqa: E402
 from mcpclient import HttpPeer, McpError, StdioPeer, kill_group  # noqa: E402
 from synth import spec as synth_spec  # noqa: E402
 
@@ -84,6 +88,8 @@ class Config:
     call_batch: int  # calls per batch; direct httpx batches interleave with them
     fastmcp: bool
     budget_s: float  # scaling repetitions beyond the first are dropped past this
+    load_sessions: int = 200  # concurrent streamable-HTTP sessions (bench/load.py)
+    load_calls: int = 50  # tools/call per load session
 
 
 FULL = Config(
@@ -117,6 +123,8 @@ SMOKE = Config(
     call_batch=10,
     fastmcp=False,
     budget_s=50,
+    load_sessions=5,
+    load_calls=2,
 )
 
 # -- processes -----------------------------------------------------------------
@@ -1198,6 +1206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         servers = asyncio.run(bench_servers(cfg, work))
         meta["servers_section_s"] = time.perf_counter() - section
         section = time.perf_counter()
+        log(f"load: {cfg.load_sessions} sessions x {cfg.load_calls} calls")
+        load = asyncio.run(bench_load(cfg, work))
+        meta["load_section_s"] = time.perf_counter() - section
+        section = time.perf_counter()
         log("scaling on synthetic specs")
         scaling = bench_scaling(cfg, work, began + cfg.budget_s)
         meta["scaling_section_s"] = time.perf_counter() - section
@@ -1222,13 +1234,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generator": gen,
         "scaling": scaling,
         "servers": servers,
+        "load": load,
         "ratios": rat,
         "targets": targets(gen, scaling, servers, rat),
     }
     for s in servers.values():
         if "call_result" in s:
             s["call_result"] = compact(s["call_result"]).decode()[:300]
-    report = render_report(results)
+    report = render_report(results) + "\n" + load_bench.render(load)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(_finite(results), indent=2, allow_nan=False) + "\n")
     if args.markdown:
@@ -1236,6 +1249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report)
     log(f"wrote {args.out} ({meta['duration_s']:.0f} s)")
     return 0
+
+
+async def bench_load(cfg: Config, work: Path) -> dict[str, Any]:
+    proc, upstream = await start_upstream(work)
+    try:
+        return await load_bench.bench_load(cfg.load_sessions, cfg.load_calls, upstream, work)
+    finally:
+        kill_group(proc.pid)
+        _children.discard(proc.pid)
+        await proc.wait()  # reaped in this event loop, not after it closed
 
 
 def _finite(value: Any) -> Any:

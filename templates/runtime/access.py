@@ -4,7 +4,12 @@
   deny lists, read-only). A tool filtered out is neither listed nor callable.
 - ``BearerGate``: HTTP requests need one of the configured tokens (compared in
   constant time) and are refused once the server has expired.
-- ``Audit``: one JSON line per tool call; never the API key or tokens.
+- ``Audit``: one JSON line per tool call; never the API key or tokens. Argument
+  values are redacted (all of them for tools whose input the spec marks
+  sensitive; otherwise by the key-name rule and the configured secrets), each
+  cut to ``AUDIT_ARG_CHARS`` characters; the line itself is never rewritten.
+  ``outcome`` is ``ok``, an error type, ``unknown_tool``, ``internal_error`` or
+  ``cancelled`` (shutdown, a closed stdin, the client's cancellation).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any, TextIO
 from .contract import REDACTED
 from .grants import audit_fields
 from .operation import Operation
+from .redact import redact, scrub
 from .settings import Settings
 
 ASGIApp = Callable[
@@ -32,6 +38,7 @@ ASGIApp = Callable[
     Awaitable[None],
 ]
 OPEN_PATHS = ("/healthz",)
+AUDIT_ARG_CHARS = 1000  # each logged argument value, as JSON
 
 
 def select(operations: Sequence[Operation], settings: Settings) -> list[Operation]:
@@ -200,6 +207,16 @@ class Audit:
             )  # noqa: SIM115 - kept open for the process
         return self._handle
 
+    def arguments(self, op: Operation | None, arguments: Any, api_key: str | None = None) -> Any:
+        """The arguments as logged: values redacted and scrubbed, each one bounded."""
+        secrets = [api_key or "", *self.secrets()]
+        if not isinstance(arguments, dict):
+            return _cap(scrub(redact(arguments), secrets))
+        if op is not None and op.input_sensitivity != "none":
+            return {k: REDACTED for k in arguments}
+        cleaned = scrub(redact(arguments), secrets)
+        return {k: _cap(v) for k, v in cleaned.items()}
+
     def record(
         self,
         op: Operation | None,
@@ -209,10 +226,10 @@ class Audit:
         status: int | None,
         request_id: str | None,
         duration_ms: float,
+        *,
+        api_key: str | None = None,
     ) -> None:
-        args: Any = arguments
-        if op is not None and op.input_sensitivity != "none":
-            args = {k: REDACTED for k in arguments}
+        args = self.arguments(op, arguments, api_key)
         entry = {
             "time": dt.datetime.now(dt.UTC)
             .isoformat(timespec="milliseconds")
@@ -226,10 +243,17 @@ class Audit:
             **audit_fields(),  # the caller's grant id or OAuth client, when scoped per caller
         }
         line = json.dumps(entry, ensure_ascii=False, default=str)
-        for secret in self.secrets():
-            if secret:
-                line = line.replace(secret, REDACTED)
         with self._lock:
             stream = self._stream()
             stream.write(line + "\n")
             stream.flush()
+
+
+def _cap(value: Any) -> Any:
+    """``value``, or its JSON cut to ``AUDIT_ARG_CHARS`` characters with a marker."""
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= AUDIT_ARG_CHARS:
+        return value
+    return text[:AUDIT_ARG_CHARS] + f"…[{len(text) - AUDIT_ARG_CHARS} more characters]"

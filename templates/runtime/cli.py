@@ -203,28 +203,55 @@ def _lint(tool_server: ToolServer, args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
-def client_config(tool_server: ToolServer, args: argparse.Namespace) -> dict[str, Any]:
-    """The JSON block a client needs: the stdio command with its env, or the URL with headers."""
+NOT_FLAGS = ("transport", "host", "port", "path", "workers")  # where the server runs, not how
+
+
+def effective_flags(tool_server: ToolServer) -> tuple[list[str], dict[str, str]]:
+    """Flags that reproduce this server's effective settings (from flags, environment
+    and ``--config`` alike), and the environment for its secrets, as placeholders."""
     package = tool_server.package
     settings = tool_server.settings
-    passed = [
-        a
-        for o in OPTIONS
-        if o.name not in ("transport", "host", "port", "path", "workers")
-        and not o.secret
-        and getattr(args, o.name) is not None
-        for a in _flag_args(o.name, getattr(args, o.name))
-    ]
+    defaults = Settings(base_url=package.default_base_url.rstrip("/"))
+    flags: list[str] = []
+    env: dict[str, str] = {}
+    for o in OPTIONS:
+        if o.name in NOT_FLAGS:
+            continue
+        value = getattr(settings, o.name)
+        if o.name == "confirm_secret" and settings.confirm_secret_file:
+            continue  # read from the file, which the flags name
+        if value == getattr(defaults, o.name) or value is None or value == []:
+            continue
+        if o.secret:
+            env[package.option_env_prefix + o.name.upper()] = f"<your {o.name.replace('_', ' ')}>"
+            continue
+        if isinstance(value, list):
+            value = ",".join(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat().replace("+00:00", "Z")
+        elif isinstance(value, bool) and not value:
+            flags.append("--no-" + o.name.replace("_", "-"))
+            continue
+        flags += _flag_args(o.name, value)
+    return flags, env
+
+
+def client_config(tool_server: ToolServer, args: argparse.Namespace) -> dict[str, Any]:
+    """The JSON block a client needs: the stdio command with the arguments that give
+    the same settings this command was run with, or the URL with headers."""
+    package = tool_server.package
+    settings = tool_server.settings
     if settings.transport == "stdio":
         command = shutil.which(package.command) or (
             os.path.abspath(sys.argv[0])
             if sys.argv and os.path.isfile(sys.argv[0])
             else package.command
         )
+        passed, secret_env = effective_flags(tool_server)
         entry: dict[str, Any] = {
             "command": command,
             "args": passed,
-            "env": {package.api_key_env: "<your API key>"},
+            "env": {package.api_key_env: "<your API key>", **secret_env},
         }
         if args.client == "claude-code":
             entry = {"type": "stdio", **entry}

@@ -34,6 +34,17 @@ def _final(failure: httpx.Response | ToolError) -> httpx.Response:
     return failure
 
 
+def too_large(status: int, limit: int, declared: int | None) -> ToolError:
+    size = f"{declared} bytes" if declared is not None else "more than that"
+    return ToolError(
+        "response_too_large",
+        f"upstream's answer (HTTP {status}) is {size}, over the limit of {limit} bytes "
+        "(--max-response-bytes): reading stopped there and nothing of it is returned. Ask for less "
+        "(a filter, a smaller page) or have the operator raise the limit.",
+        status=status,
+    )
+
+
 @dataclass
 class Request:
     method: str
@@ -330,8 +341,10 @@ class Upstream:
         read_timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "mcp-server",
+        max_response_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_response_bytes = max_response_bytes
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.transport = transport
@@ -402,10 +415,16 @@ class Upstream:
         url = self.base_url + request.path
         query: list[tuple[str, str | int | float | bool | None]] = [*request.query, *extra_query]
         headers = {"Accept": "application/json", **request.headers, **extra_headers}
+        client = self.client()
         try:
-            return await self.client().request(
+            sent = client.build_request(
                 request.method, url, params=query or None, headers=headers, content=request.content
             )
+            response = await client.send(sent, stream=True)
+            try:
+                return await self._read(response)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException as exc:
             raise ToolError(
                 "timeout", f"upstream did not answer in time ({type(exc).__name__})"
@@ -414,6 +433,40 @@ class Upstream:
             raise ToolError(
                 "network", f"could not reach upstream: {type(exc).__name__}: {_reason(exc)}"
             ) from None
+
+    async def _read(self, response: httpx.Response) -> httpx.Response:
+        """The whole answer, read up to ``max_response_bytes`` (decoded): past that,
+        reading stops and the call fails, so one huge answer cannot take the
+        server's memory or time."""
+        import httpx
+
+        limit = self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if (
+            declared.isdigit()
+            and int(declared) > limit
+            and "content-encoding" not in response.headers
+        ):
+            raise too_large(response.status_code, limit, int(declared))
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise too_large(response.status_code, limit, None)
+            chunks.append(chunk)
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=b"".join(chunks),
+            request=response.request,
+            extensions=response.extensions,
+        )
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -153,7 +153,39 @@ OPTIONS = (
     Option(
         "upstream_key_from_header",
         "str",
-        "take the upstream API key from this request header (multi-tenant HTTP)",
+        "take the upstream API key from this request header (multi-tenant HTTP); a call without it is "
+        "unauthorized and nothing is sent",
+    ),
+    Option(
+        "upstream_key_fallback",
+        "bool",
+        "with --upstream-key-from-header: send the server's own API key when a request lacks the header",
+    ),
+    Option(
+        "max_sessions",
+        "int",
+        "most open streamable-HTTP sessions (default 256); past it, a new session gets HTTP 503",
+        minimum=1,
+    ),
+    Option(
+        "max_sessions_per_token",
+        "int",
+        "most open sessions per bearer token with --require-token (default 32); past it, HTTP 429",
+        minimum=1,
+    ),
+    Option(
+        "session_idle_timeout",
+        "float",
+        "seconds a session may sit with no request and no open stream before it is closed "
+        "(default 600); its id then answers 404 and the client starts a new session",
+        positive=True,
+    ),
+    Option(
+        "shutdown_grace",
+        "float",
+        "seconds SIGTERM/SIGINT waits for calls in flight (default 20); new calls get 503 meanwhile, "
+        "then what is left is cancelled (audited as cancelled) and the server exits 0",
+        minimum=0,
     ),
     Option(
         "methods",
@@ -171,6 +203,28 @@ OPTIONS = (
         "ask the user (MCP elicitation) before any destructive tool runs; default on for HTTP, off for stdio",
     ),
     Option("allow_unconfirmed", "list", "destructive tools that may run without asking"),
+    Option(
+        "confirm_expiry",
+        "float",
+        "seconds a user's approval of a destructive call stays valid (default 300); each is good for one call",
+        positive=True,
+    ),
+    Option(
+        "confirm_secret",
+        "str",
+        "key (32+ characters) that signs approvals, the same on every worker and replica "
+        "(default: random per server, shared by its --workers)",
+        secret=True,
+    ),
+    Option(
+        "confirm_secret_file", "str", "file holding the approval signing key (see --confirm-secret)"
+    ),
+    Option(
+        "confirm_state_dir",
+        "str",
+        "folder recording used approvals, so replicas that share it accept each approval once "
+        "(default: memory; a private folder shared by --workers)",
+    ),
     Option(
         "include_excluded",
         "bool",
@@ -202,6 +256,13 @@ OPTIONS = (
     Option("retry_max_seconds", "float", "time budget for retry waits (default 30)", minimum=0),
     Option("max_request_bytes", "int", "largest request body (default 10485760)", minimum=1),
     Option(
+        "max_response_bytes",
+        "int",
+        "largest upstream answer read (default 10485760); reading stops there and the call fails "
+        "with response_too_large",
+        minimum=1024,
+    ),
+    Option(
         "max_result_chars",
         "int",
         "largest result; lists are windowed to fit (default 100000)",
@@ -210,7 +271,7 @@ OPTIONS = (
     Option(
         "reveal_credentials",
         "bool",
-        "do not redact secrets in results of restricted-credentials operations",
+        "do not redact values under secret-looking keys in results (the configured API key and tokens are still scrubbed)",
     ),
     Option(
         "schema_profile",
@@ -254,6 +315,11 @@ class Settings:
     tokens: list[str] = field(default_factory=list)
     tokens_file: str | None = None
     upstream_key_from_header: str | None = None
+    upstream_key_fallback: bool = False
+    max_sessions: int = 256
+    max_sessions_per_token: int = 32
+    session_idle_timeout: float = 600.0
+    shutdown_grace: float = 20.0
     methods: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
@@ -261,6 +327,10 @@ class Settings:
     read_only: bool = False
     confirm_destructive: bool | None = None  # None: on for HTTP transports, off for stdio
     allow_unconfirmed: list[str] = field(default_factory=list)
+    confirm_expiry: float = 300.0
+    confirm_secret: str | None = None
+    confirm_secret_file: str | None = None
+    confirm_state_dir: str | None = None
     include_excluded: bool = False
     expires_at: dt.datetime | None = None
     allow_file_dir: list[str] = field(default_factory=list)
@@ -272,6 +342,7 @@ class Settings:
     retry_attempts: int = 3
     retry_max_seconds: float = 30.0
     max_request_bytes: int = 10 * 1024 * 1024
+    max_response_bytes: int = 10 * 1024 * 1024
     max_result_chars: int = 100_000  # about 25,000 tokens
     reveal_credentials: bool = False
     schema_profile: str = "default"
@@ -370,6 +441,26 @@ class Settings:
             )
         if self.workers > 1 and not self.stateless:
             raise ValueError("several workers need --stateless (sessions live in one process)")
+        self.check_limits()
+
+    def check_limits(self) -> None:
+        """What the options mean together (each one's own range is in OPTIONS)."""
+        if self.upstream_key_fallback and not self.upstream_key_from_header:
+            raise ValueError("--upstream-key-fallback needs --upstream-key-from-header")
+        if self.confirm_secret_file and not self.confirm_secret:
+            try:
+                self.confirm_secret = (
+                    Path(self.confirm_secret_file).read_text(encoding="utf-8").strip()
+                )
+            except OSError as exc:
+                raise ValueError(
+                    f"cannot read confirm secret file {self.confirm_secret_file}: {exc.strerror}"
+                ) from None
+        if self.confirm_secret is not None and len(self.confirm_secret) < 32:
+            raise ValueError(
+                "--confirm-secret must be at least 32 characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
 
     def confirms(self, tool: str) -> bool:
         """Whether a destructive ``tool`` must be confirmed by the user first."""

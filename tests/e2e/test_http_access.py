@@ -270,7 +270,7 @@ def test_upstream_key_from_header_is_per_request_and_never_logged(tmp_path: Path
         "Bearer tenant-two-key",
     ]
     error = json.loads(missing.content[0].text)["error"]
-    assert error["type"] == "config" and "X-Artie-Api-Key" in error["message"]
+    assert error["type"] == "unauthorized" and "X-Artie-Api-Key" in error["message"]
     for text in (audit.read_text(), stderr):
         assert "tenant-one-key" not in text and "tenant-two-key" not in text
 

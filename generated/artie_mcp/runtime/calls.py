@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import mcp.types as types
 from mcp.shared.exceptions import MCPError
 
@@ -22,7 +23,7 @@ from .access import Audit
 from .errors import ToolError, from_response, request_id, upstream_body
 from .oauth import TokenSource
 from .operation import Operation, PackageInfo
-from .redact import redact, scrub
+from .redact import contains, redact, redact_text, scrub
 from .results import (
     documented,
     error_result,
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mcp_runtime")
 
+INLINE_BYTES = 64 * 1024  # larger answers are parsed and shaped in a worker thread
+
 
 class Caller:
     def __init__(
@@ -67,6 +70,7 @@ class Caller:
             read_timeout=settings.read_timeout,
             transport=transport,
             user_agent=f"{package.command}/{package.version}",
+            max_response_bytes=settings.max_response_bytes,
         )
         self.tokens: TokenSource | None = None
         auth = package.auth
@@ -81,10 +85,32 @@ class Caller:
             )
         self.arguments = ArgumentValidator()
         self.drift = SpecDrift(package.spec_version)
+        self._in_flight = 0
+
+    def in_flight(self) -> int:
+        """Calls running now (a graceful shutdown waits for them)."""
+        return self._in_flight
 
     def secrets(self) -> list[str]:
         s = self.settings
-        return [x for x in (s.api_key, s.client_secret, *s.tokens) if x]
+        fetched = getattr(self.tokens, "_token", None)  # an OAuth2 access token, once fetched
+        return [x for x in (s.api_key, s.client_secret, *s.tokens, s.confirm_secret, fetched) if x]
+
+    def restricted(self, op: Operation | None) -> bool | None:
+        """How strictly ``op``'s upstream data is redacted: True for credential-bearing
+        operations, False for the others, None (not at all) when the operator reveals
+        credentials (--reveal-credentials)."""
+        if self.settings.reveal_credentials:
+            return None
+        return op is not None and op.output_sensitivity == "restricted-credentials"
+
+    def clean(self, op: Operation | None, value: Any, api_key: str | None) -> Any:
+        """Upstream data as the model may see it: redacted by the key-name rule
+        (and the spec's outputSensitivity), the configured secrets scrubbed."""
+        strict = self.restricted(op)
+        if strict is not None:
+            value = redact(value, strict)
+        return scrub(value, [api_key or "", *self.secrets()])
 
     def invalid(self, op: Operation, arguments: Any) -> ToolError | None:
         """The ``invalid_arguments`` error for ``arguments``, or None when they are valid.
@@ -115,6 +141,7 @@ class Caller:
         started = time.perf_counter()
         op = (self.served if served is None else served).get(name)
         outcome: dict[str, Any] = {"outcome": "ok", "status": None, "request_id": None}
+        self._in_flight += 1
         try:
             if op is None:
                 if name not in self.known:
@@ -122,12 +149,16 @@ class Caller:
                 raise ToolError("not_allowed", f"tool {name!r} is not enabled on this server")
             if self.settings.expired():
                 raise ToolError("not_allowed", "this server has expired: every call is refused")
-            return await self._call(op, arguments, api_key or self.settings.api_key, outcome)
+            return await self._call(op, arguments, self._caller_key(api_key), outcome)
         except ToolError as exc:
             outcome.update(outcome=exc.type, status=exc.status, request_id=exc.request_id)
             return self.error(op, exc, api_key)
         except MCPError:
             outcome["outcome"] = "unknown_tool"
+            raise
+        except anyio.get_cancelled_exc_class():
+            # shutdown, a closed stdin or the client's cancellation: the answer, if any, is lost
+            outcome["outcome"] = "cancelled"
             raise
         except Exception as exc:  # never a protocol error: the model gets a result
             log.exception("tool %s failed", name)
@@ -135,6 +166,7 @@ class Caller:
             error = ToolError("upstream_error", f"internal error: {type(exc).__name__}: {exc}")
             return self.error(op, error, api_key)
         finally:
+            self._in_flight -= 1
             self.audit.record(
                 op,
                 name,
@@ -143,20 +175,32 @@ class Caller:
                 outcome["status"],
                 outcome["request_id"],
                 (time.perf_counter() - started) * 1000,
+                api_key=api_key,
             )
+
+    def _caller_key(self, header_key: str | None) -> str | None:
+        """The upstream key of this call: the request header's in multi-tenant mode
+        (the server's own only with --upstream-key-fallback), else the server's."""
+        if header_key:
+            return header_key
+        if self.settings.upstream_key_from_header and not self.settings.upstream_key_fallback:
+            raise ToolError(
+                "unauthorized",
+                f"this server takes the API key from the {self.settings.upstream_key_from_header} "
+                "request header, and this request has none; nothing was sent",
+            )
+        return self.settings.api_key
 
     def error(
         self, op: Operation | None, error: ToolError, api_key: str | None = None
     ) -> types.CallToolResult:
-        """The error result: secrets scrubbed, size bounded. Tools that declare an
-        outputSchema carry it as text only (TypeScript-SDK clients check
-        structuredContent against the outputSchema even on errors)."""
+        """The error result: upstream data redacted, secrets scrubbed, size bounded.
+        Tools that declare an outputSchema carry it as text only (TypeScript-SDK
+        clients check structuredContent against the outputSchema even on errors)."""
         secrets = [api_key or "", *self.secrets()]
-        error.message = scrub(error.message, secrets)
-        error.upstream = scrub(error.upstream, secrets)
-        error.details = scrub(error.details, secrets)
-        if op is not None and op.output_sensitivity == "restricted-credentials":
-            error.upstream = redact(error.upstream)
+        error.message = scrub(redact_text(error.message), secrets)
+        error.upstream = self.clean(op, error.upstream, api_key)
+        error.details = scrub(redact(error.details), secrets)
         return error_result(self._bound(error), op is None or op.output_schema is None)
 
     async def _call(
@@ -244,20 +288,57 @@ class Caller:
     async def _shape(
         self, op: Operation, response: httpx.Response, controls: dict[str, Any], api_key: str | None
     ) -> types.CallToolResult:
+        """The answer as the tool's result. Large answers are parsed, redacted and
+        shaped in a worker thread, so one big answer does not stall other sessions."""
         content_type = response.headers.get("content-type", "")
         content = response.content
-        data = success_payload(op, response.status_code, content, content_type)
+        status = response.status_code
+        data = await self._offload(
+            len(content), self._parse, op, status, content, content_type, api_key
+        )
+        if isinstance(data, types.CallToolResult):
+            return data
+        note = None if op.bodiless else await self.drift.note(op, data, len(content))
+        if note is not None:
+            note = scrub(note, [api_key or "", *self.secrets()])
+        return await self._offload(len(content), self._finish, op, data, controls, status, note)
+
+    async def _offload(self, size_hint: int, fn: Callable[..., Any], *args: Any) -> Any:
+        if size_hint <= INLINE_BYTES:
+            return fn(*args)
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    def _parse(
+        self,
+        op: Operation,
+        status: int,
+        content: bytes,
+        content_type: str,
+        api_key: str | None,
+    ) -> Any:
+        """The answer's data, redacted and scrubbed; or the finished result when it is not JSON."""
+        data = success_payload(op, status, content, content_type)
         if data is None:
             if op.json_response:
-                raise not_json(op, response.status_code, content, content_type)
-            return non_json_result(content, content_type, self.settings.max_result_chars)
-        note = None if op.bodiless else await self.drift.note(op, data, len(content))
-        if (
-            op.output_sensitivity == "restricted-credentials"
-            and not self.settings.reveal_credentials
-        ):
-            data = redact(data)
-        data = scrub(data, [api_key or "", *self.secrets()])
+                raise not_json(op, status, content, content_type)
+            secrets = [api_key or "", *self.secrets()]
+            result = non_json_result(content, content_type, self.settings.max_result_chars)
+            for block in result.content:
+                if isinstance(block, types.TextContent):
+                    block.text = scrub(redact_text(block.text), secrets)
+            if contains(content, secrets):  # binary that echoes a secret: summary only
+                result.content = [c for c in result.content if isinstance(c, types.TextContent)]
+            return result
+        return self.clean(op, data, api_key)
+
+    def _finish(
+        self,
+        op: Operation,
+        data: Any,
+        controls: dict[str, Any],
+        status: int,
+        note: dict[str, Any] | None,
+    ) -> types.CallToolResult:
         if op.output_schema is None:
             return success_result(data)
         result = structured(op, data)
@@ -287,7 +368,7 @@ class Caller:
                 "payload_too_large",
                 f"the result is {size(result)} characters, over the limit of "
                 f"{self.settings.max_result_chars}{hint}",
-                status=response.status_code,
+                status=status,
             )
         return success_result(result, meta={META_KEY: note} if note else None)
 
@@ -338,7 +419,9 @@ class Caller:
                     "first_item": start,
                     "items": len(batch),
                     "status": response.status_code,
-                    "result": upstream_body(body, response.headers.get("content-type", "")),
+                    "result": self.clean(
+                        op, upstream_body(body, response.headers.get("content-type", "")), api_key
+                    ),
                 }
             )
             start += len(batch)

@@ -105,9 +105,13 @@ def instructions(
     parts = [_sentence(package.instructions)] if package.instructions.strip() else []
     destructive = [op.name for op in served if op.annotations.destructive]
     if destructive:
-        asks = any(settings.confirms(name) for name in destructive)
-        how = "the server asks the user to confirm" if asks else "confirm with the user first"
-        parts.append(f"Destructive tools ({len(destructive)}): {how} before they run.")
+        from .confirm import describe
+
+        asked = sum(1 for name in destructive if settings.confirms(name))
+        named = 0 < asked < len(destructive)  # names only where they are treated differently
+        parts.append(
+            f"Destructive tools ({len(destructive)}): {describe(destructive, settings, named)}"
+        )
     if not_exposed:
         names = ", ".join(op.name for op in not_exposed)
         parts.append(

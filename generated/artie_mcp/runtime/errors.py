@@ -23,6 +23,7 @@ ERROR_TYPES = (
     "timeout",
     "network",
     "payload_too_large",
+    "response_too_large",
     "not_allowed",
     "config",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,9 @@ class Prompts:
         path: Path | None,
         served: Collection[str] | None = None,
         known: Mapping[str, Operation] | None = None,
+        note: Callable[[list[str]], str | None] | None = None,
     ) -> None:
+        self.note = note  # what the server adds about a prompt's tools (e.g. confirmation)
         self.items: dict[str, dict[str, Any]] = {}
         self.missing: dict[str, list[str]] = {}  # hidden prompt -> the tools it lacks
         if path is not None and path.is_file():
@@ -84,6 +86,9 @@ class Prompts:
         text = PLACEHOLDER.sub(
             lambda m: given.get(m.group(1)) or f"(no {m.group(1)} given)", prompt["text"]
         )
+        extra = self.note(list(prompt.get("tools", []))) if self.note is not None else None
+        if extra:
+            text = text.rstrip("\n") + "\n\n" + extra + "\n"
         return types.GetPromptResult(
             description=prompt.get("description"),
             messages=[

@@ -59,8 +59,14 @@ class ToolServer:
         ]
         self.catalog = Catalog(package, settings, self.operations, not_exposed)
         self.caller = Caller(package, settings, self.operations, self.all_operations, transport)
-        self.prompts = Prompts(prompts_file, self.operations, self.all_operations)
+        self.prompts = Prompts(
+            prompts_file,
+            self.operations,
+            self.all_operations,
+            note=confirm.prompt_note(self.operations, settings),
+        )
         self.perimeter = Perimeter(package, settings, self.operations)  # per-caller scoping (HTTP)
+        self.approvals = confirm.Approvals(settings)
         self.server: Server[Any] = Server(
             package.name,
             version=package.version,
@@ -144,7 +150,9 @@ class ToolServer:
         op = served.get(name)
         if op is not None and op.annotations.destructive and self.settings.confirms(op.name):
             if self.caller.invalid(op, arguments) is None:  # invalid calls are refused unasked
-                verdict = await confirm.gate(ctx, params, op, arguments, self.package.command)
+                verdict = await self.approvals.gate(
+                    ctx, params, op, arguments, self.package.command
+                )
                 if isinstance(verdict, types.InputRequiredResult):
                     return verdict
                 if verdict is not None:

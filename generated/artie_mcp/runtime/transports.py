@@ -6,15 +6,16 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import grantscope
+from . import grantscope, hosts
 from .access import BearerGate
+from .sessions import SessionLimits, StreamLimits
 from .settings import OPTIONS
 from .stdio import answering
 
 if TYPE_CHECKING:
     from .server import ToolServer
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOOPBACK = hosts.LOOPBACK
 
 
 def serve_stdio(tool_server: ToolServer) -> None:
@@ -33,21 +34,15 @@ def serve_stdio(tool_server: ToolServer) -> None:
     anyio.run(main)
 
 
-def security(tool_server: ToolServer) -> Any:
+def host_rules(tool_server: ToolServer) -> hosts.HostRules:
     """DNS-rebinding protection: on for loopback, or for the hosts the operator names."""
-    from mcp.server.transport_security import TransportSecuritySettings
-
     settings = tool_server.settings
-    if settings.allowed_hosts:
-        hosts = list(settings.allowed_hosts)
-        hosts += [f"{h}:*" for h in settings.allowed_hosts if ":" not in h]
-        origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
-        return TransportSecuritySettings(
-            enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-        )
-    if settings.host in LOOPBACK:
-        return None  # the SDK's loopback defaults
-    return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    return hosts.rules(settings.host, settings.allowed_hosts)
+
+
+def security(tool_server: ToolServer) -> Any:
+    """The same rules as the SDK's settings, for every transport (SSE included)."""
+    return host_rules(tool_server).sdk_settings()
 
 
 def http_app(tool_server: ToolServer) -> Any:
@@ -68,8 +63,15 @@ def http_app(tool_server: ToolServer) -> Any:
             status_code=503 if settings.expired() else 200,
         )
 
+    app: Any
     if settings.transport == "sse":
-        app = sse_app(tool_server, [Route("/healthz", healthz)])
+        app = StreamLimits(
+            sse_app(tool_server, [Route("/healthz", healthz)]),
+            path=settings.path,
+            max_sessions=settings.max_sessions,
+            per_token=settings.max_sessions_per_token,
+            require_token=settings.require_token,
+        )
     else:
         app = tool_server.server.streamable_http_app(
             streamable_http_path=settings.path,
@@ -78,14 +80,30 @@ def http_app(tool_server: ToolServer) -> Any:
             transport_security=security(tool_server),
             host=settings.host,
             custom_starlette_routes=[Route("/healthz", healthz)],
+            session_idle_timeout=settings.session_idle_timeout,
+            max_sessions=settings.max_sessions,
             **(guard.sdk_auth() if guard else {}),
         )
+        if not settings.stateless:
+            app = SessionLimits(
+                app,
+                max_sessions=settings.max_sessions,
+                per_token=settings.max_sessions_per_token,
+                idle_timeout=settings.session_idle_timeout,
+                require_token=settings.require_token or guard is not None,
+            )
+    from . import lifecycle
+
+    lifecycle.hold_event_streams()  # answers on event streams survive a signal (every worker)
     app = BearerGate(app, settings, tool_server.package.command)
-    return guard.wrap(app) if guard else app
+    if guard is not None:  # grant URLs and OAuth metadata: outside the bearer gate
+        app = guard.wrap(app)
+    checked = hosts.HostGate(app, host_rules(tool_server))
+    return lifecycle.Drain(checked, tool_server.caller.in_flight)
 
 
 def serve_http(tool_server: ToolServer) -> None:
-    import uvicorn
+    from . import lifecycle
 
     settings = tool_server.settings
     where = f"http://{settings.host}:{settings.port}{settings.path}"
@@ -97,19 +115,23 @@ def serve_http(tool_server: ToolServer) -> None:
     )
     if settings.workers > 1:
         # each worker process builds its own server from the same settings
-        os.environ.update(settings_env(tool_server))
+        env = settings_env(tool_server)
+        os.environ.update(env)
         target = f"{tool_server.package.module}.app:http_app"
-        uvicorn.run(
-            target,
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level="warning",
-        )
+        try:
+            lifecycle.serve_workers(
+                target, settings.host, settings.port, settings.workers, settings.shutdown_grace
+            )
+        finally:
+            if not settings.confirm_state_dir:  # the folder made for this run's workers
+                import shutil
+
+                shutil.rmtree(
+                    env[tool_server.package.option_env_prefix + "CONFIRM_STATE_DIR"], True
+                )
     else:
-        uvicorn.run(
-            http_app(tool_server), host=settings.host, port=settings.port, log_level="warning"
+        lifecycle.serve(
+            http_app(tool_server), settings.host, settings.port, settings.shutdown_grace
         )
 
 
@@ -128,6 +150,14 @@ def settings_env(tool_server: ToolServer) -> dict[str, str]:
         out[prefix + option.name.upper()] = str(value)
     out[prefix + "WORKERS"] = "1"
     out[tool_server.package.base_url_env] = settings.base_url
+    # approvals of destructive calls: one signing key and one record of used approvals
+    # for all workers, so that any worker accepts (once) what another asked for
+    from .confirm import shared_state
+
+    secret, state_dir = shared_state(settings)
+    out[prefix + "CONFIRM_SECRET"] = secret
+    out[prefix + "CONFIRM_STATE_DIR"] = state_dir
+    out.pop(prefix + "CONFIRM_SECRET_FILE", None)
     return out
 
 
@@ -141,7 +171,11 @@ def sse_app(tool_server: ToolServer, routes: list[Any]) -> Any:
     server = tool_server.server
     path = tool_server.settings.path
     messages = path.rstrip("/") + "/messages/"
-    transport = SseServerTransport(messages, security_settings=security(tool_server))
+    # HostGate in front applies the Host/Origin rules; the SDK's own check would answer a
+    # refusal by raising (a traceback in the log), so it is left to the gate
+    transport = SseServerTransport(
+        messages, security_settings=hosts.HostRules(enabled=False).sdk_settings()
+    )
 
     async def handle_sse(request: Request) -> Response:
         async with transport.connect_sse(request.scope, request.receive, request._send) as (r, w):
