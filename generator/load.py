@@ -211,8 +211,14 @@ def _pointer(parts: Any) -> str:
     return "#" + out if out else "#"
 
 
+FATAL = "cannot be generated: "  # the prefix of a finding that stops generation
+
+
 def validate_spec(spec: dict[str, Any]) -> list[str]:
-    """Every problem openapi-spec-validator finds, each as 'pointer: message'."""
+    """Every problem openapi-spec-validator finds, each as 'pointer: message' with
+    the pointer of the value at fault. Findings that make generation impossible
+    (an unsupported version, a reference cycle with nothing in it) carry
+    ``FATAL`` after the pointer; ``fatal`` picks them out."""
     from jsonschema_path import SchemaPath
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
     from openapi_spec_validator.validation.validators import SpecValidator
@@ -224,18 +230,81 @@ def validate_spec(spec: dict[str, Any]) -> list[str]:
         cls = OpenAPIV31SpecValidator
     else:
         return [
-            f"#/openapi: unsupported OpenAPI version {version!r} (3.0.x and 3.1.x are supported)"
+            f"#/openapi: {FATAL}unsupported OpenAPI version {version!r} (3.0.x and 3.1.x are supported)"
         ]
+    cycles = alias_cycles(spec)
+    if cycles:  # the validator would recurse until Python gives up
+        return [f"{c[0]}: {FATAL}$ref cycle: {' -> '.join(c)} (no schema in it)" for c in cycles]
     problems: list[str] = []
-    defaults = _Defaults(spec)
+    index = _Index(spec)
     try:
         for err in cls(SchemaPath.from_dict(spec)).iter_errors():
-            problems.append(_describe(err, spec, defaults))
+            problems.append(_describe(err, spec, index))
             if len(problems) >= 1000:
                 break
+    except RecursionError:
+        problems.append(f"#: {FATAL}the validator recursed without end (a $ref cycle?)")
     except Exception as exc:  # the validator raises on dangling $refs
         problems.append(_describe(exc))
     return problems
+
+
+def fatal(problems: list[str]) -> list[str]:
+    return [p for p in problems if FATAL in p]
+
+
+def alias_cycles(spec: dict[str, Any]) -> list[list[str]]:
+    """Chains of component schemas that are nothing but a ``$ref`` to the next,
+    back to the first: no value is defined anywhere in them."""
+    schemas = (spec.get("components") or {}).get("schemas") or {}
+    prefix = "#/components/schemas/"
+
+    def target(name: str) -> str | None:
+        node = schemas.get(name)
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if isinstance(ref, str) and ref.startswith(prefix):
+            return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+        return None
+
+    found: list[list[str]] = []
+    seen: set[str] = set()
+    for start in schemas:
+        chain: list[str] = []
+        name: str | None = start
+        while name is not None and name not in seen and name not in chain:
+            chain.append(name)
+            name = target(name)
+        if name is not None and name in chain:
+            cycle = chain[chain.index(name) :] + [name]
+            found.append([prefix + _escape(n) for n in cycle])
+        seen.update(chain)
+    return found
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+class _Index:
+    """Where each mapping of the spec is, by identity, for errors that only carry
+    the value they are about (a ``default`` checked against its schema)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self._by_id: dict[int, list[Any]] | None = None
+
+    def find(self, node: Any) -> list[Any] | None:
+        if self._by_id is None:
+            self._by_id = {}
+            stack: list[tuple[Any, list[Any]]] = [(self.spec, [])]
+            while stack:
+                value, path = stack.pop()
+                if isinstance(value, dict):
+                    self._by_id.setdefault(id(value), path)
+                    stack.extend((v, [*path, k]) for k, v in value.items())
+                elif isinstance(value, list):
+                    stack.extend((v, [*path, i]) for i, v in enumerate(value))
+        return self._by_id.get(id(node))
 
 
 def _locate(spec: dict[str, Any], parts: list[Any], instance: Any) -> list[Any]:
@@ -255,64 +324,28 @@ def _locate(spec: dict[str, Any], parts: list[Any], instance: Any) -> list[Any]:
     return parts
 
 
+def _value_location(err: BaseException, index: _Index | None) -> list[Any] | None:
+    """The pointer of a value checked against the schema beside it (``default``,
+    ``example``): openapi-spec-validator reports those relative to the value."""
+    if index is None or getattr(err, "path", None):
+        return None
+    node: Any = err
+    while getattr(node, "parent", None) is not None:
+        node = node.parent  # the outermost error: reported against the spec's schema
+    holder = getattr(node, "schema", None)
+    if not isinstance(holder, dict):
+        return None
+    where = index.find(holder)
+    if where is None:
+        return None
+    instance = getattr(node, "instance", None)
+    for key in ("default", "example", "const"):
+        if key in holder and holder[key] == instance:
+            return [*where, key]
+    return where
+
+
 _MISSING = object()
-
-
-def _at(node: Any, parts: list[Any]) -> Any:
-    for part in parts:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return _MISSING
-    return node
-
-
-class _Defaults:
-    """Where the spec's ``default`` values are: the validator checks each against
-    its schema and reports a failure with a path inside the value, not the spec."""
-
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.spec = spec
-        self._found: list[tuple[list[Any], dict[str, Any]]] | None = None
-        self.reported: set[str] = set()
-
-    def _all(self) -> list[tuple[list[Any], dict[str, Any]]]:
-        if self._found is None:
-            self._found = []
-            stack: list[tuple[list[Any], Any]] = [([], self.spec)]
-            while stack:
-                parts, node = stack.pop()
-                if isinstance(node, dict):
-                    if "default" in node:
-                        self._found.append((parts, node))
-                    stack.extend((parts + [k], v) for k, v in reversed(list(node.items())))
-                elif isinstance(node, list):
-                    stack.extend((parts + [i], v) for i, v in reversed(list(enumerate(node))))
-        return self._found
-
-    def locate(self, err: Any) -> list[Any] | None:
-        """The spec path of the default value an error is about, if one fits: the
-        value there is the error's instance, and the schema holding that default has
-        the failing keyword with the error's value."""
-        inner = list(getattr(err, "absolute_path", None) or [])
-        schema_path = list(getattr(err, "relative_schema_path", None) or [])
-        instance = getattr(err, "instance", _MISSING)
-        fallback = None
-        for parts, holder in self._all():
-            if _at(holder["default"], inner) != instance:
-                continue
-            pointer = parts + ["default", *inner]
-            if _pointer(pointer) in self.reported:
-                continue
-            if schema_path and _at(holder, schema_path) == getattr(
-                err, "validator_value", _MISSING
-            ):
-                self.reported.add(_pointer(pointer))
-                return pointer
-            fallback = fallback or pointer
-        if fallback is not None:
-            self.reported.add(_pointer(fallback))
-        return fallback
 
 
 def _reason_first(message: str, err: Any) -> str:
@@ -330,7 +363,7 @@ def _reason_first(message: str, err: Any) -> str:
 
 
 def _describe(
-    err: BaseException, spec: dict[str, Any] | None = None, defaults: _Defaults | None = None
+    err: BaseException, spec: dict[str, Any] | None = None, index: _Index | None = None
 ) -> str:
     message = str(getattr(err, "message", None) or err)
     message = message.split(" does not exist within")[0]  # PointerToNowhere embeds the spec
@@ -344,8 +377,8 @@ def _describe(
     parts = list(path) if path else []
     if spec is not None and parts:
         parts = _locate(spec, parts, getattr(err, "instance", None))
-    if defaults is not None and (not parts or _at(spec, parts) is _MISSING):
-        parts = defaults.locate(err) or parts
+    elif not parts:
+        parts = _value_location(err, index) or []
     pointer = _pointer(parts)
     return f"{pointer}: {message}"
 

@@ -65,25 +65,32 @@ def build(
     if render_options.models:  # started now: it runs while the spec is validated
         models = ModelsJob(spec, digest)
     try:
+        findings: list[str] = []
         if validate:
-            stages.run("validate", lambda: _validate(spec, digest, source))
-        return _build(spec, build_options, render_options, stages, models, digest)
+            findings = stages.run("validate", lambda: _validate(spec, digest, source))
+        return _build(spec, build_options, render_options, stages, models, digest, findings)
     finally:
         if models is not None:
             models.close()
 
 
-def _validate(spec: dict[str, Any], digest: str, source: str) -> None:
-    """openapi-spec-validator, remembered: a spec found valid once is valid."""
+def _validate(spec: dict[str, Any], digest: str, source: str) -> list[str]:
+    """openapi-spec-validator's findings, remembered by the spec's digest. Those
+    that make generation impossible stop it here; the others become warnings."""
+    import json
     from importlib.metadata import version
 
     key = cache.key("validate", version("openapi-spec-validator"), digest)
-    if cache.get("validate", key) == "valid":
-        return
-    problems = loading.validate_spec(spec)
-    if problems:
-        raise GeneratorError(f"{source} is not a valid OpenAPI document", problems)
-    cache.put("validate", key, "valid")
+    cached = cache.get("validate", key)
+    if cached == "valid":
+        return []
+    problems = json.loads(cached) if cached is not None else loading.validate_spec(spec)
+    if cached is None:
+        cache.put("validate", key, json.dumps(problems) if problems else "valid")
+    fatal = loading.fatal(problems)
+    if fatal:
+        raise GeneratorError(f"{source} cannot be generated", fatal)
+    return problems
 
 
 def _build(
@@ -93,8 +100,14 @@ def _build(
     stages: Stages,
     models: ModelsJob | None,
     digest: str,
+    findings: list[str] | None = None,
 ) -> Result:
     diagnostics = Diagnostics()
+    for finding in findings or ():
+        where, _, message = finding.partition(": ")
+        diagnostics.warning(
+            where, f"{message} (not valid OpenAPI: generated as written; --strict refuses it)"
+        )
     api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics, digest))
     if not api.tools and not api.excluded:
         diagnostics.warning("#/paths", "the spec has no operations: the server will have no tools")

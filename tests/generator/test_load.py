@@ -1,7 +1,11 @@
 """Loading: one way from bytes to the document for every command (generate, check,
 validate, lint, drift); the fast YAML path gives exactly what PyYAML gives; alias
 bombs refused fast wherever a spec is read; problems located with their JSON
-pointer and the reason first; URLs checked."""
+pointer and the reason first; URLs checked.
+
+Validator findings: warnings with their real JSON pointers unless --strict;
+only what makes generation impossible stops it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
 
 from generator import fastyaml, load
 from tests.conftest import ARTIE_SPECS, PINNED_SPEC, PUBLIC_SPECS, REPO
@@ -199,3 +205,101 @@ def test_a_default_that_breaks_its_pattern_is_located_with_the_reason_first(
     )
     assert long.split(": ", 1)[1].startswith("does not match '^[a-z]+$' (got 'XXXX")
     assert len(long) < 200
+
+
+MESSY = """
+openapi: 3.1.0
+info: {title: Messy, version: "1"}
+paths:
+  /things:
+    get:
+      operationId: thing_list
+      parameters:
+        - name: status
+          in: query
+          schema: {type: string, enum: []}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Thing"}
+    post:
+      operationId: thing_create
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Thing"}
+      responses:
+        "201": {description: made}
+components:
+  schemas:
+    Thing:
+      type: object
+      required: [id, id]
+      properties:
+        id: {type: string}
+        size: {type: integer, minimum: 0, exclusiveMinimum: true}
+        kind:
+          oneOf: [{type: string}, {type: integer}]
+          default: null
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_value_level_problems_have_their_real_pointer() -> None:
+    problems = load.validate_spec(yaml.safe_load(MESSY))
+    assert (
+        "#/components/schemas/Thing/properties/size/exclusiveMinimum: is not of type 'number' (got True)"
+        in problems
+    )
+    assert any(
+        p.startswith("#/components/schemas/Thing/properties/kind/default: ") for p in problems
+    )
+    assert not any(p.startswith("#:") for p in problems)
+
+
+def test_a_messy_spec_generates_with_warnings_and_strict_refuses_it(tmp_path: Path) -> None:
+    spec = write(tmp_path, MESSY)
+    proc = run(
+        "generate", "--spec", str(spec), "--out", str(tmp_path / "out"), "--package", "messy_mcp"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: #/components/schemas/Thing/properties/kind/default:" in proc.stderr
+    assert "empty enum" in proc.stderr and "dropped" in proc.stderr
+    tool = json.loads((tmp_path / "out/messy_mcp/tools/thing_list.json").read_text())
+    assert "enum" not in tool["input_schema"]["properties"]["status"]  # every value accepted
+    made = json.loads((tmp_path / "out/messy_mcp/tools/thing_create.json").read_text())
+    schema = made["input_schema"]
+    Draft202012Validator.check_schema(schema)
+    assert (
+        schema["properties"]["size"]["exclusiveMinimum"] == 0
+        and "minimum" not in schema["properties"]["size"]
+    )
+    proc = run("generate", "--spec", str(spec), "--out", str(tmp_path / "strict"), "--strict")
+    assert proc.returncode == 1 and not (tmp_path / "strict").exists()
+
+
+def test_a_ref_cycle_with_nothing_in_it_names_the_cycle(tmp_path: Path) -> None:
+    doc: dict[str, Any] = yaml.safe_load(MESSY)
+    doc["components"]["schemas"]["A"] = {"$ref": "#/components/schemas/B"}
+    doc["components"]["schemas"]["B"] = {"$ref": "#/components/schemas/A"}
+    problems = load.validate_spec(doc)
+    assert any(
+        "$ref cycle: #/components/schemas/A -> #/components/schemas/B -> #/components/schemas/A"
+        in p
+        for p in problems
+    ), problems
+    proc = run(
+        "generate",
+        "--spec",
+        str(write(tmp_path, yaml.safe_dump(doc))),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert proc.returncode == 2 and "$ref cycle" in proc.stderr and "recursion" not in proc.stderr
