@@ -15,7 +15,6 @@ from generator.ir import JSON, Api, Body, Param, Tool, Webhook
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IGNORED_HEADERS = {"authorization", "content-type", "accept"}
-NOT_DOT_SEGMENT = "^(?!\\.\\.?$)"
 # printable ASCII without leading or trailing blanks (RFC 9110 field values)
 HEADER_VALUE = "^(?:[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?)?$"
 BODY_PREFERENCE = (
@@ -194,7 +193,11 @@ class Builder:
     # -- result windowing, projection and chunking ------------------------------
 
     def _result_controls(self, tool: Tool) -> None:
-        """List tools get offset/limit arguments; object results a field projection."""
+        """A result with one list is windowed by the server to fit the result limit;
+        reads of lists (the whole answer, or a list of objects in it) also get
+        offset/limit arguments and a field projection, and big object results of
+        reads a projection. Writes advertise none of them: their answer is the
+        item they made, which a read gives again with its controls."""
         documented = tool.response_schema
         if documented is None or tool.bodiless or tool.output_schema is None:
             return
@@ -215,28 +218,26 @@ class Builder:
             taken.add(name)
             return name
 
+        read = tool.annotations.read_only
         if len(arrays) == 1 and contract.WINDOW_KEY not in props:
             tool.list_field = arrays[0]
-            offset, limit = free("result_offset"), free("result_limit")
-            tool.window_args = (offset, limit)
-            tool.input_schema["properties"][offset] = {
-                "type": "integer",
-                "minimum": 0,
-                "description": "List items to skip (default 0).",
-            }
-            tool.input_schema["properties"][limit] = {
-                "type": "integer",
-                "minimum": 1,
-                "description": "Most list items to return (default: all that fit).",
-            }
+            items = props[arrays[0]].get("items")
+            of_objects = isinstance(items, dict) and (
+                items.get("type") == "object" or "properties" in items
+            )
+            if read and (tool.output_wrapped or of_objects):
+                offset, limit = free("result_offset"), free("result_limit")
+                tool.window_args = (offset, limit)
+                tool.input_schema["properties"][offset] = {"type": "integer", "minimum": 0}
+                tool.input_schema["properties"][limit] = {"type": "integer", "minimum": 1}
         big = schemas.json_size(out, PROJECT_MIN_CHARS) >= PROJECT_MIN_CHARS
-        if out.get("type") == "object" and (tool.list_field or big):
+        if read and out.get("type") == "object" and (tool.window_args or big):
             tool.fields_arg = free("result_fields")
-            scope = " of each item" if tool.list_field else ""
+            scope = " of each item" if tool.window_args else ""
             tool.input_schema["properties"][tool.fields_arg] = {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": f"Keep only these fields{scope} (required ones stay).",
+                "description": f"Only these fields{scope}.",
             }
 
     def _state_checks(self, tools: list[Tool]) -> None:
@@ -352,18 +353,14 @@ class Builder:
                     converted["description"] = str(param["description"]).strip()
                 if param.get("deprecated") is True:
                     converted["deprecated"] = True
-                # an empty path segment never reaches this operation, and OpenAPI
-                # forbids empty query values unless allowEmptyValue says otherwise
+                # OpenAPI forbids empty query values unless allowEmptyValue says
+                # otherwise. Path values that never reach this operation (empty, and
+                # the dot segments '.' and '..') are refused by the server itself
+                # (calls.path_problems): a schema pattern would need lookaround,
+                # which OpenAI's structured outputs reject.
                 empty_ok = location == "query" and param.get("allowEmptyValue") is True
-                if (
-                    location in ("path", "query")
-                    and not empty_ok
-                    and converted.get("type") == "string"
-                ):
+                if location == "query" and not empty_ok and converted.get("type") == "string":
                     converted.setdefault("minLength", 1)
-                if location == "path" and converted.get("type") == "string":
-                    # '.' and '..' are dot segments: servers resolve them to another path
-                    converted.setdefault("pattern", NOT_DOT_SEGMENT)
                 required = location == "path" or param.get("required") is True
                 if location == "query" and converted.get("type") == "array":
                     if required:
@@ -514,7 +511,12 @@ class Builder:
         converted, defs = self.walker.convert(raw_schema, "output", where)
         if not isinstance(converted, dict):
             converted = {} if converted is True else {"not": {}}
-        tool.response_schema = schemas.finalize(schemas.with_defs(converted, defs))
+        if defs and not schemas.deferred() and self.walker.defs_size(defs) > schemas.RESPONSE_LIMIT:
+            # a reference cycle through many components, copied into every such tool:
+            # summarised as deep as the size bound allows (schemas.summarise)
+            tool.response_schema = schemas.finalize(schemas.summarise(converted, defs))
+        else:
+            tool.response_schema = schemas.finalize(schemas.with_defs(converted, defs))
         tool.output_wrapped = not schemas.always_object(tool.response_schema)
         tool.output_schema = schemas.outline(tool.response_schema, tool.output_wrapped)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import escape, formatting, registry, versions
+from generator import escape, formatting, registry, schemas, versions
 from generator.contract import contract, operation
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
@@ -138,7 +138,9 @@ def declaration(tool: Tool, model_classes: frozenset[str] = frozenset()) -> Any:
         remediation=policy.remediation,
         input_schema=tool.input_schema,
         output_schema=tool.output_schema,
-        response_schema=tool.response_schema,
+        response_schema=(
+            schemas.bounded(tool.response_schema) if tool.response_schema is not None else None
+        ),
         response_model=model_class(tool.response_component, model_classes),
     )
 

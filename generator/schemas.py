@@ -25,6 +25,14 @@ from generator.diagnostics import Diagnostics
 JSON = dict[str, Any]
 Direction = Literal["input", "output"]
 
+TYPES = {"string", "number", "integer", "boolean", "object", "array", "null"}
+TYPE_ALIASES = {
+    "int": "integer",
+    "bool": "boolean",
+    "float": "number",
+    "double": "number",
+    "str": "string",
+}
 ORIGIN = "x-mcp-origin"  # marks an inlined copy of a component until finalize()
 SHARE_MIN_CHARS = 300  # an inlined component this large, met twice in one tool, goes to $defs
 DROPPED = {"example", "examples", "xml", "externalDocs", "title", "$schema", "$id", "$comment"}
@@ -69,6 +77,9 @@ class SchemaWalker:
         self.diagnostics = diagnostics
         self.is_30 = str(spec.get("openapi", "")).startswith("3.0")
         self._cache: dict[tuple[str, Direction], Any] = {}
+        self._cycles: dict[tuple[str, Direction], JSON] = {}
+        self._building: set[int] = set()  # ids of closures being walked
+        self._sizes: dict[int, int] = {}  # bytes of walked definitions (cached, so ids hold)
         self._cyclic = self._find_cycles()
         self._warned: set[str] = set()
 
@@ -166,6 +177,15 @@ class SchemaWalker:
                         cyclic.update(members)
         return cyclic
 
+    def defs_size(self, defs: JSON) -> int:
+        """Bytes of the definitions ``convert`` returned (each measured once per spec)."""
+        total = 0
+        for value in defs.values():
+            if id(value) not in self._sizes:
+                self._sizes[id(value)] = len(json.dumps(strip(value), separators=(",", ":")))
+            total += self._sizes[id(value)]
+        return total
+
     # -- the walk ----------------------------------------------------------
 
     def convert(self, schema: Any, direction: Direction, where: str) -> tuple[Any, JSON]:
@@ -202,6 +222,7 @@ class SchemaWalker:
             else:
                 out[key] = value
         self._drop_one_sided(out, direction)
+        self._repair(out, node, where)
         raw_kind = out.get("type")
         kinds: list[Any] = raw_kind if isinstance(raw_kind, list) else [raw_kind]
         if "array" in kinds and "items" not in out and "prefixItems" not in out:
@@ -221,9 +242,23 @@ class SchemaWalker:
             return {"description": siblings.get("description", f"(unresolved {pointer})")}
         if pointer in self._cyclic:
             name = def_name(pointer)
-            if name not in defs:
+            if name not in defs and id(defs) in self._building:
                 defs[name] = {}  # placeholder: stops the recursion
                 defs[name] = self._walk(self.lookup(pointer), direction, where, defs)
+            elif name not in defs:
+                key = (pointer, direction)
+                closure = self._cycles.get(key)
+                if closure is None:
+                    # walked once per spec: every definition the cycle member reaches
+                    closure = {name: {}}
+                    self._building.add(id(closure))
+                    try:
+                        closure[name] = self._walk(self.lookup(pointer), direction, where, closure)
+                    finally:
+                        self._building.discard(id(closure))
+                    self._cycles[key] = closure
+                for def_key, value in closure.items():
+                    defs.setdefault(def_key, value)
             target: Any = {"$ref": f"#/$defs/{name}"}
         else:
             key = (pointer, direction)
@@ -259,6 +294,53 @@ class SchemaWalker:
         if nullable:
             merged = _make_nullable(merged)
         return merged
+
+    def _repair(self, out: JSON, original: JSON, where: str) -> None:
+        """What real specs get wrong, mapped to what they mean (each a warning):
+        an empty enum (no value would pass) is dropped, duplicated required names
+        once, OpenAPI 3.0's boolean exclusive bounds read as such in 3.1 too,
+        type names JSON Schema does not have read as the one meant or dropped,
+        a null default where null is not allowed dropped, and 2019-09's
+        recursive references accepted as any value."""
+        if out.get("enum") == []:
+            del out["enum"]
+            self._warn(
+                where, "an empty enum would refuse every value: dropped (any value accepted)"
+            )
+        required = out.get("required")
+        if isinstance(required, list) and len(set(map(str, required))) < len(required):
+            out["required"] = list(dict.fromkeys(required))
+            self._warn(where, "duplicated names in required: listed once")
+        if not self.is_30 and any(
+            isinstance(out.get(k), bool) for k in ("exclusiveMinimum", "exclusiveMaximum")
+        ):
+            self._from_30(out, {})
+            self._warn(
+                where, "boolean exclusiveMinimum/exclusiveMaximum: read as OpenAPI 3.0's form"
+            )
+        kind = out.get("type")
+        if isinstance(kind, (str, list)):
+            names = kind if isinstance(kind, list) else [kind]
+            fixed = [
+                TYPE_ALIASES.get(str(n), n) for n in names if TYPE_ALIASES.get(str(n), n) in TYPES
+            ]
+            if fixed != names:
+                self._warn(where, f"type {kind!r} is not JSON Schema's: read as {fixed or 'any'}")
+                if fixed:
+                    out["type"] = fixed if isinstance(kind, list) else fixed[0]
+                else:
+                    del out["type"]
+        if "default" in out and out["default"] is None and "type" in out:
+            kinds = out["type"] if isinstance(out["type"], list) else [out["type"]]
+            if "null" not in kinds and not (self.is_30 and original.get("nullable") is True):
+                del out["default"]
+                self._warn(where, "default null where null is not allowed: dropped")
+        for key in ("$recursiveAnchor", "$dynamicAnchor", "$anchor"):
+            out.pop(key, None)
+        for key in ("$recursiveRef", "$dynamicRef"):
+            if key in out:
+                del out[key]
+                self._warn(where, f"{key} is not supported: any value accepted there")
 
     def _drop_one_sided(self, out: JSON, direction: Direction) -> None:
         props = out.get("properties")
@@ -343,18 +425,42 @@ def deferred_finalize() -> Iterator[None]:
         _DEFERRED.reset(token)
 
 
+def deferred() -> bool:
+    """Whether schemas are built for comparison (drift), not to be served: then
+    nothing is shared or summarised, so that both sides are compared whole."""
+    return _DEFERRED.get()
+
+
 def finalize(schema: JSON) -> JSON:
     """Share, then unmark: a component inlined twice or more in one tool schema
-    (and large enough to matter) becomes one ``$defs`` entry; markers go.
-
-    Every definition the rewrite creates is written, also those created while
-    rewriting another definition (a large component met twice inside a
-    recursive one)."""
+    (and large enough to matter) becomes one ``$defs`` entry; markers go. Every
+    ``$ref`` of the result resolves: entries first shared inside ``$defs`` are
+    added too."""
     if _DEFERRED.get():
         return schema
 
+    memo: dict[int, str] = {}
+    keep: list[Any] = []  # holds what memo's ids point at for the duration of the call
+
     def canon(node: Any) -> str:
-        return json.dumps(strip(node), sort_keys=True, separators=(",", ":"))
+        """A digest of the node without markers; children are shared between tools
+        (the walker caches them), so each is hashed once."""
+        if isinstance(node, dict):
+            found = memo.get(id(node))
+            if found is None:
+                items = sorted((k, canon(v)) for k, v in node.items() if k != ORIGIN)
+                found = _digest("{" + ",".join(f"{k!r}:{v}" for k, v in items) + "}")
+                memo[id(node)] = found
+                keep.append(node)
+            return found
+        if isinstance(node, list):
+            found = memo.get(id(node))
+            if found is None:
+                found = _digest("[" + ",".join(canon(v) for v in node) + "]")
+                memo[id(node)] = found
+                keep.append(node)
+            return found
+        return repr(node)
 
     counts: dict[str, int] = {}
 
@@ -372,16 +478,24 @@ def finalize(schema: JSON) -> JSON:
                 count(value)
 
     count(schema)
-    shared = {k for k, n in counts.items() if n > 1 and len(k) >= SHARE_MIN_CHARS}
+    shared: dict[str, bool] = {}
+
+    def is_shared(node: JSON, key: str) -> bool:
+        if key not in shared:  # only what is met twice needs its size
+            shared[key] = counts.get(key, 0) > 1 and (
+                len(json.dumps(strip(node), separators=(",", ":"))) >= SHARE_MIN_CHARS
+            )
+        return shared[key]
+
     defs: JSON = dict(schema.get("$defs") or {})
-    written: JSON = {}  # definitions rewritten (those made by sharing are born so)
     names: dict[str, str] = {}
+    made: set[str] = set()  # entries written here, already rewritten
 
     def rewrite(node: Any) -> Any:
         if isinstance(node, dict):
             if ORIGIN in node:
                 key = canon(node)
-                if key in shared:
+                if is_shared(node, key):
                     if key not in names:
                         base = str(node[ORIGIN])
                         name, n = base, 2
@@ -389,9 +503,8 @@ def finalize(schema: JSON) -> JSON:
                             name, n = f"{base}_{n}", n + 1
                         names[key] = name
                         defs[name] = {}
-                        written[name] = defs[name] = rewrite(
-                            {k: v for k, v in node.items() if k != ORIGIN}
-                        )
+                        made.add(name)
+                        defs[name] = rewrite({k: v for k, v in node.items() if k != ORIGIN})
                     return {"$ref": f"#/$defs/{names[key]}"}
             return {k: rewrite(v) for k, v in node.items() if k != ORIGIN and k != "$defs"}
         if isinstance(node, list):
@@ -399,12 +512,19 @@ def finalize(schema: JSON) -> JSON:
         return node
 
     out = rewrite(schema)
-    while len(written) < len(defs):  # rewriting a definition may define more
-        for name in sorted(n for n in defs if n not in written):
-            written[name] = rewrite(defs[name])
-    if written:
-        out["$defs"] = dict(sorted(written.items()))
+    if defs:
+        done: JSON = {}
+        while len(done) < len(defs):  # rewriting an entry may share (add) another
+            for name in [n for n in defs if n not in done]:
+                done[name] = defs[name] if name in made else rewrite(defs[name])
+        out["$defs"] = dict(sorted(done.items()))
     return out
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def finalize_now(schema: JSON) -> JSON:
@@ -586,3 +706,63 @@ def _union(nodes: list[tuple[Any, frozenset[str]]], defs: JSON, levels: int) -> 
             else:
                 merged.setdefault(key, value)
     return merged
+
+
+# -- what a tool file keeps of a huge documented answer --------------------------------
+
+RESPONSE_LIMIT = 48_000  # bytes of a documented response schema kept in a tool file
+
+
+def bounded(schema: JSON, limit: int = RESPONSE_LIMIT) -> JSON:
+    """The documented response schema, summarised when it is over ``limit`` bytes
+    (a reference cycle through dozens of components copied into every tool of a
+    big API): its definitions inlined as deep as fits, what lies deeper accepted
+    as any value. The server checks answers against it (drift notes) and reads
+    required fields from it (projection): a summary checks less, never wrongly."""
+    if len(json.dumps(schema, separators=(",", ":"))) <= limit:
+        return schema
+    defs = schema.get("$defs") or {}
+    body = {k: v for k, v in schema.items() if k != "$defs"}
+    out: JSON = {}
+    for depth in (3, 2, 1, 0):
+        out = _unroll(body, defs, depth)
+        if len(json.dumps(out, separators=(",", ":"))) <= limit:
+            return out
+    return {"description": str(schema.get("description", ""))} if "description" in schema else {}
+
+
+def summarise(schema: Any, defs: JSON, limit: int = RESPONSE_LIMIT) -> Any:
+    """``schema`` with its definitions (a reference cycle) inlined as deep as fits
+    in ``limit`` bytes, deeper references accepted as any value; no ``$defs``."""
+    for depth in (2, 1, 0):
+        budget = [limit]
+        try:
+            out = _unroll(schema, defs, depth, budget)
+        except _OverBudget:
+            continue
+        if len(json.dumps(strip(out), separators=(",", ":"))) <= limit:
+            return out
+    return _unroll(schema, defs, 0)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _unroll(node: Any, defs: JSON, depth: int, budget: list[int] | None = None) -> Any:
+    if budget is not None:
+        budget[0] -= 8  # about the bytes a node costs; stops a deep unroll early
+        if budget[0] < 0:
+            raise _OverBudget
+    if isinstance(node, list):
+        return [_unroll(v, defs, depth, budget) for v in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = defs.get(unescape(ref.rsplit("/", 1)[-1]))
+        rest = {k: _unroll(v, defs, depth, budget) for k, v in node.items() if k != "$ref"}
+        if depth <= 0 or not isinstance(target, dict):
+            return rest  # deeper than the summary goes: any value
+        return {**_unroll(target, defs, depth - 1, budget), **rest}
+    return {k: _unroll(v, defs, depth, budget) for k, v in node.items() if k != "$defs"}

@@ -73,7 +73,7 @@ def _settle_projection(tool: Any) -> None:
     ``PROJECT_MIN_CHARS`` as served, that is after ``finalize`` shares repeated
     components. Built deferred, the size was taken before sharing (an upper
     bound): where the served size may be smaller, decide on the served schema."""
-    if tool.fields_arg is None or tool.list_field is not None:
+    if tool.fields_arg is None or tool.window_args:
         return
     limit = operations.PROJECT_MIN_CHARS
     documented = tool.response_schema

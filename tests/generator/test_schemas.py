@@ -1,6 +1,10 @@
 """Served tool schemas are complete JSON Schema 2020-12 documents: every ``$ref``
 resolves, on every spec we test (issue 21); and OAS 3.0 ``nullable`` means what
-OAS 3.0.3 says: "null" joins the type, an enum without null still rejects null."""
+OAS 3.0.3 says: "null" joins the type, an enum without null still rejects null.
+
+Served schemas resolve completely, and big reference cycles are not copied
+whole into every tool.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ import yaml
 from jsonschema import Draft202012Validator
 from mcp import Client
 
-from generator import load, operations
+from generator import load, operations, schemas
 from generator.diagnostics import Diagnostics
+from generator.operations import Options, build
 from generator.schemas import SchemaWalker, deferred_finalize, finalize, json_size
 from tests.conftest import ARTIE_SPECS, PUBLIC_SPECS, REPO
 from tests.support.served import generate_app, tool_server
@@ -266,3 +271,73 @@ def test_deferred_finalize_keeps_shared_objects_and_normal_finalize_equals_json(
     text = json.dumps(b, separators=(",", ":"))
     assert json_size(b, 10**9) == len(text)
     assert len(text) > 100 and 100 <= json_size(b, 100) < len(text)
+
+
+BIG = {
+    "type": "object",
+    "properties": {f"field_{i}": {"type": "string", "description": "x" * 20} for i in range(20)},
+}
+
+
+def refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for v in node.values() for r in refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in refs(v)]
+    return []
+
+
+def resolves(schema: dict[str, Any]) -> bool:
+    defs = schema.get("$defs") or {}
+    return all(r.startswith("#/$defs/") and r.rsplit("/", 1)[-1] in defs for r in refs(schema))
+
+
+def doc(schemas_: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    answer = {"200": {"description": "ok", "content": {"application/json": {"schema": body}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "T", "version": "1"},
+        "paths": {"/a": {"get": {"operationId": "a_get", "responses": answer}}},
+        "components": {"schemas": schemas_},
+    }
+
+
+def test_a_component_shared_inside_a_cycle_is_defined_too() -> None:
+    ref = {"$ref": "#/components/schemas/"}
+    components = {
+        "Node": {
+            "type": "object",
+            "properties": {
+                "left": {"$ref": "#/components/schemas/Big"},
+                "right": {"$ref": "#/components/schemas/Big"},
+                "child": {"$ref": "#/components/schemas/Node"},
+            },
+        },
+        "Big": BIG,
+    }
+    tool = build(doc(components, {"$ref": ref["$ref"] + "Node"}), Options(), Diagnostics()).tools[0]
+    schema = tool.response_schema
+    assert schema is not None and resolves(schema), json.dumps(schema)[:500]
+    Draft202012Validator.check_schema(schema)
+
+
+def test_a_big_cycle_is_summarised_to_the_size_bound() -> None:
+    components: dict[str, Any] = {}
+    for i in range(60):  # sixty components that all reach each other
+        components[f"C{i}"] = {
+            "type": "object",
+            "properties": {
+                **BIG["properties"],
+                "next": {"$ref": f"#/components/schemas/C{(i + 1) % 60}"},
+                "other": {"$ref": f"#/components/schemas/C{(i + 7) % 60}"},
+            },
+        }
+    tool = build(
+        doc(components, {"$ref": "#/components/schemas/C0"}), Options(), Diagnostics()
+    ).tools[0]
+    schema = tool.response_schema
+    assert schema is not None and resolves(schema)
+    assert len(json.dumps(schema)) <= schemas.RESPONSE_LIMIT
+    assert "next" in schema["properties"] and "field_0" in schema["properties"]
+    Draft202012Validator.check_schema(schema)

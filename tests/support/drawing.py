@@ -25,6 +25,10 @@ def sendable(schema: dict[str, Any], op: Any = None) -> dict[str, Any]:
     """
     controls = set(op.control_args) if op is not None else set()
     props = {k: v for k, v in schema["properties"].items() if k not in controls}
+    # the server refuses path values that reach another endpoint (calls.path_problems)
+    for param in op.params if op is not None else ():
+        if param.location == "path" and param.arg in props:
+            props[param.arg] = {**props[param.arg], "not": {"enum": ["", ".", ".."]}}
     form = op is not None and op.body is not None and "form" in op.body.content_type
     if form:
         fields = {arg for arg, _ in op.body.fields}

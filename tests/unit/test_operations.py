@@ -226,10 +226,7 @@ def test_policy_block_drives_exposure_and_hints() -> None:
     assert api.tools == [] and [t.name for t in api.excluded] == ["secret_get"]
     tool = api.excluded[0]
     assert tool.annotations is not None and tool.title == "Get a secret"
-    assert (
-        "Requires scope: secrets:read" in tool.description
-        and "Use secret_list." in tool.description
-    )
+    assert "Scope: secrets:read." in tool.description and "Use secret_list." in tool.description
 
 
 def test_long_and_clashing_names_are_settled_in_one_pass() -> None:
