@@ -145,7 +145,8 @@ def test_type_errors_name_the_argument_what_was_given_as_json_and_what_is_expect
 def test_pattern_errors_say_what_is_allowed_in_words(artie: Any, upstream: Upstream) -> None:
     found = problems(artie, upstream, "pipeline_start", {"uuid": ".."})
     assert found == {
-        "/uuid": 'expected any text but "." or ".." (the value is one URL path segment), got ".."'
+        "/uuid": 'expected any text but "", "." or ".." (the value is one URL path segment), '
+        'got ".."'
     }
 
 
