@@ -309,10 +309,10 @@ def _generate(args: argparse.Namespace, write: bool) -> int:
                 f"{size / 1024:.0f} KiB, {elapsed:.1f}s "
                 f"[{api.title} {api.version}, OpenAPI {api.openapi}]"
             )
-            from generator.lint import tools_list_size
+            from generator.lint import list_summary
 
-            listed = tools_list_size(api)
-            say(f"  tools/list: {listed} bytes, about {listed // 4} tokens")
+            for line in list_summary(api):
+                say(f"  {line}")
             # renames and the no-x-artie-mcp note are diagnostics: printed above, once
         return 0
     diff = diff_tree(result.files, out, label=str(out))
@@ -353,6 +353,21 @@ def _lint(args: argparse.Namespace) -> int:
         per = {c: sum(1 for v in found if v.client == c) for c in clients}
         summary = ", ".join(f"{c} {'ok' if n == 0 else f'{n} broken'}" for c, n in per.items())
         say(f"{len(api.tools)} tools checked: {summary}")
+        if "openai" in clients:
+            from generator.lint import strict_report
+
+            report = strict_report(api)
+            for name, problems in report.items():
+                if problems:
+                    pointer, why = problems[0]
+                    print(f"openai: {name}: not strict-compatible at {pointer or '/'}: {why}")
+                else:
+                    print(f"openai: {name}: strict-compatible")
+            ready = sum(1 for p in report.values() if not p)
+            say(
+                f"openai strict mode: {ready} of {len(report)} tools strict-compatible "
+                "(the others are sent non-strict by the OpenAI Agents SDK)"
+            )
     return 1 if found else 0
 
 

@@ -7,6 +7,7 @@ limit that Claude Code applies.
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from generator.contract import contract
@@ -86,6 +87,31 @@ def method_class(method: str, path: str, paths: dict[str, Any]) -> MethodClass:
     return "write" if collection else "custom"
 
 
+TRIGGER_LEAD = re.compile(
+    r"^\s*use (?:this |it )?(?:tool )?(?:when|if) (?:you|the user|a user)"
+    r" (?:need|needs|want|wants|would like) to\s+",
+    re.IGNORECASE,
+)
+STOPWORDS = frozenset(
+    "a an the of for to in on at by and or with from its it this that all one any each some "
+    "is are be you your use when need needs want wants".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS}
+
+
+def is_redundant(text: str, *others: str) -> bool:
+    """Whether ``text`` says nothing the ``others`` do not: every content word of
+    it (a leading "Use when you need to" aside) is already there."""
+    words = _words(TRIGGER_LEAD.sub("", text))
+    known: set[str] = set()
+    for other in others:
+        known |= _words(other)
+    return words <= known
+
+
 def describe(
     summary: str,
     description: str,
@@ -93,27 +119,38 @@ def describe(
     annotations: Annotations,
     deprecated: bool,
 ) -> str:
-    head: list[str] = []
-    if summary:
-        head.append(summary.rstrip(".") + ".")
-    if deprecated:
-        head.append("DEPRECATED.")
-    if annotations.destructive:
-        head.append("Destructive: ask the user to confirm before calling.")
-    if policy.scopes:
-        head.append("Requires scope: " + ", ".join(policy.scopes) + ".")
-    parts = [" ".join(head)]
-    if description and description.strip() != summary.strip():
-        parts.append(description.strip())
-    if policy.trigger:
-        parts.append(policy.trigger)
+    """The spec's own words, then the essentials (deprecation, the destructive
+    warning, the scope) on one line. Nothing is said twice: the summary is left
+    out when the title (served beside the description) already says it and the
+    spec has a description; a trigger description is left out when its words
+    are all in the title, summary or description ("Use when you need to
+    <title>.")."""
+    title = policy.title or summary
+    description = description.strip()
+    text: list[str] = []
+    if summary and not (description and is_redundant(summary, title)):
+        text.append(summary.rstrip(".") + ".")
+    if description and description != summary.strip():
+        text.append(description)
+    if policy.trigger and not is_redundant(policy.trigger, title, summary, description):
+        text.append(policy.trigger)
     if policy.exposure == "excluded":
         if policy.exclusion_reason:
-            parts.append("Not exposed by default: " + policy.exclusion_reason)
+            text.append("Not exposed by default: " + policy.exclusion_reason)
         if policy.remediation:
-            parts.append(policy.remediation)
-    text = "\n\n".join(p for p in parts if p)
-    return cut(text, contract.MAX_DESCRIPTION)
+            text.append(policy.remediation)
+    tail: list[str] = []
+    if deprecated:
+        tail.append("Deprecated.")
+    if annotations.destructive:
+        tail.append("Destructive: confirm with the user first.")
+    if policy.scopes:
+        label = "Scope" if len(policy.scopes) == 1 else "Scopes"
+        tail.append(f"{label}: " + ", ".join(policy.scopes) + ".")
+    essentials = " ".join(tail)
+    body = "\n".join(text)
+    room = contract.MAX_DESCRIPTION - (len(essentials) + 1 if essentials else 0)
+    return "\n".join(p for p in (cut(body, room), essentials) if p)
 
 
 def cut(text: str, limit: int) -> str:

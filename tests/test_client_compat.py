@@ -181,9 +181,9 @@ def test_long_descriptions_are_cut_under_the_limit_with_essentials_first() -> No
     }
     api = api_of(spec({"/s": {"post": op}}))
     description = api.tools[0].description
-    assert len(description) < 2048 and description.endswith("…")
-    assert description.startswith(
-        "Drop a slot. Destructive: ask the user to confirm before calling. Requires scope: connectors:write."
+    assert len(description) < 2048
+    assert description.endswith(
+        "…\nDestructive: confirm with the user first. Scope: connectors:write."
     )
 
 
