@@ -166,7 +166,11 @@ def test_drift_reads_specs_as_generate_does_external_refs_bundled(tmp_path: Path
             {"Item": {"type": "object", "properties": {"kind": {"type": "string", "enum": kinds}}}}
         ))  # fmt: skip
         body = {"content": {"application/json": {"schema": {"$ref": "shared.yaml#/Item"}}}}
-        op = {"operationId": "put_item", "requestBody": body, "responses": {"204": {"description": "ok"}}}
+        op = {
+            "operationId": "put_item",
+            "requestBody": body,
+            "responses": {"204": {"description": "ok"}},
+        }
         write_spec({"paths": {"/items": {"put": op}}}, folder / "api.yaml", side)
     rc, report = run_drift(tmp_path / "a" / "api.yaml", tmp_path / "b" / "api.yaml", tmp_path)
     assert rc == 1
@@ -384,8 +388,10 @@ def test_stripe_report_fits_a_pr_comment_with_every_breaking_change(tmp_path: Pa
         for r in g.rows
         if r.change.rule == "response-required-property-removed"
     )
-    print(f"\nStripe 2022-08 -> 2023-08 in {took:.1f} s: {report.summary()} rows, "
-          f"{report.change_summary()} upstream changes, {len(text):,} characters of Markdown")
+    print(
+        f"\nStripe 2022-08 -> 2023-08 in {took:.1f} s: {report.summary()} rows, "
+        f"{report.change_summary()} upstream changes, {len(text):,} characters of Markdown"
+    )
 
 
 # -- the command: exit codes, formats, wiring ---------------------------------------------------
@@ -771,7 +777,10 @@ def test_the_pull_request_drift_step_on_a_real_pair(tmp_path: Path, label: bool,
     body = (drift_dir / "drift.md").read_text()
     assert body.startswith("<!-- artie-mcp-gen drift -->\n**Tool drift, Artie API v1.0.64")
     assert "### Breaking (1 changes" in body and "tableName" in body
-    assert "**Saved calls that must change:**\n  - `connector_fetch_table_detail`: new required" in body
+    assert (
+        "**Saved calls that must change:**\n  - `connector_fetch_table_detail`: new required"
+        in body
+    )
     assert ("Breaking changes accepted" in body) is label
     assert len(body) < 65_536 and summary.read_text() == body
     assert (drift_dir / "pr-number").read_text().strip() == "42"

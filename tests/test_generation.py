@@ -91,7 +91,7 @@ def test_invalid_spec_lists_every_problem_with_pointer_and_writes_nothing(tmp_pa
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous")
-    proc = run("generate", "--spec", str(bad), "--out", str(out))
+    proc = run("generate", "--spec", str(bad), "--out", str(out), "--strict")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert "#/paths/~1pipelines~1{uuid}/get/parameters/0/required" in proc.stderr

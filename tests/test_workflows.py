@@ -192,7 +192,8 @@ def test_scopes_are_in_every_description(app: Any) -> None:
     server = served(app)
     for op in server.operations.values():
         if op.scopes:
-            assert "Requires scope: " + ", ".join(op.scopes) in op.description
+            label = "Scope: " if len(op.scopes) == 1 else "Scopes: "
+            assert label + ", ".join(op.scopes) + "." in op.description
 
 
 def test_safe_after_state_check_deletes_retry_only_after_a_read(app: Any) -> None:

@@ -15,6 +15,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from generator.policy import is_redundant
 from tests.conftest import REPO
 from tests.support.hints import declared as declared_hints
 from tests.support.hints import served as served_hints
@@ -91,8 +92,12 @@ def test_installed_server_lists_the_exposed_tools_as_the_spec_says(
             hints["openWorldHint"],
         ), tool.name
         assert tool.title == hints["title"]
-        assert tool.description and op["summary"].rstrip(".") in tool.description
-        assert hints["triggerDescription"] in tool.description
+        # each thing once: the summary as the title when it says the same, a trigger
+        # description unless its words are all there already
+        assert tool.description and op["summary"].rstrip(".") in f"{tool.title} {tool.description}"
+        assert hints["triggerDescription"] in tool.description or is_redundant(
+            hints["triggerDescription"], tool.title, op["summary"], op.get("description", "")
+        )
         assert len(tool.description) < 2048
         schema = tool.input_schema
         assert schema["type"] == "object" and not {"oneOf", "anyOf", "allOf"} & set(schema)
