@@ -79,7 +79,7 @@ def test_public_spec_installs_serves_and_lists_valid_tools(
 
     async def main() -> list[Any]:
         async with Client(
-            StdioServerParameters(command=str(installed[spec.name]), args=[], env={})
+            StdioServerParameters(command=str(installed[spec.name]), args=["--no-compact"], env={})
         ) as client:
             return (await client.list_tools()).tools
 

@@ -115,6 +115,7 @@ def test_a_server_from_the_older_spec_passes_newer_answers_on(
             api_key="sk-test-0123456789abcdef",
             base_url=upstream.url,
             include_excluded=True,
+            compact=False,  # every tool listed, past the default budget
             reveal_credentials=True,
             max_result_chars=10**8,
         )
@@ -181,6 +182,7 @@ def test_a_drifted_answer_carries_a_note_and_is_logged_once(
             api_key="sk-test-0123456789abcdef",
             base_url=upstream.url,
             include_excluded=True,
+            compact=False,  # every tool listed, past the default budget
             reveal_credentials=True,
             max_result_chars=10**8,
         )
