@@ -479,17 +479,19 @@ def test_calls_still_running_after_the_grace_period_are_audited_as_cancelled(
     assert line["tool"] == "pipeline_list" and line["outcome"] == "cancelled", line
 
 
-def test_a_call_cut_off_by_a_closed_stdin_is_audited_as_cancelled(tmp_path: Path) -> None:
+def closed_stdin_during_a_call(tmp_path: Path, delay: float, grace: str) -> tuple[dict, bytes]:
+    """A call in flight when the client closes stdin (MCP's stdio shutdown): its
+    audit line and what the server wrote after the initialize answer."""
     audit = tmp_path / "audit.jsonl"
     with Upstream() as upstream:
-        upstream.default = Reply(200, {"items": []}, delay=5)
+        upstream.default = Reply(200, {"items": []}, delay=delay)
         env = {
             "PATH": os.environ.get("PATH", ""),
             "ARTIE_API_KEY": KEY,
             "ARTIE_BASE_URL": upstream.url,
         }
         proc = subprocess.Popen(
-            [str(SCRIPT), "--audit-log", str(audit)],
+            [str(SCRIPT), "--audit-log", str(audit), "--shutdown-grace", grace],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -515,9 +517,23 @@ def test_a_call_cut_off_by_a_closed_stdin_is_audited_as_cancelled(tmp_path: Path
         )
         in_flight(upstream, 1)
         proc.stdin.close()
-        proc.wait(timeout=20)
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=20) == 0
     (line,) = audit_lines(audit)
+    return line, rest
+
+
+def test_a_call_cut_off_by_a_closed_stdin_is_audited_as_cancelled(tmp_path: Path) -> None:
+    line, rest = closed_stdin_during_a_call(tmp_path, delay=5, grace="0.5")
     assert line["tool"] == "pipeline_list" and line["outcome"] == "cancelled", line
+    assert b'"result"' not in rest  # at most the SDK's "Connection closed" error
+
+
+def test_a_closed_stdin_lets_a_call_in_flight_finish_within_the_grace(tmp_path: Path) -> None:
+    line, rest = closed_stdin_during_a_call(tmp_path, delay=0.5, grace="10")
+    assert line["tool"] == "pipeline_list" and line["outcome"] == "ok", line
+    answer = json.loads(rest.decode().strip().splitlines()[-1])
+    assert answer["id"] == 2 and answer["result"]["isError"] is False
 
 
 def test_idle_connections_outlive_the_clients_keep_alive(tmp_path: Path) -> None:
