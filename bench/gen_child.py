@@ -37,6 +37,12 @@ def main() -> int:
         record["bytes"] = sum(len(text.encode()) for text in result.files.values())
         record["tools"] = len(result.api.tools)
         record["excluded"] = len(result.api.excluded)
+        if result.files:  # what the generated server lists by default
+            from generator.lint import compact_reason, model_facing_size, tools_list_size
+
+            record["tools_list_bytes"] = tools_list_size(result.api)
+            record["model_facing_bytes"] = model_facing_size(result.api)
+            record["default_mode"] = compact_reason(result.api) or "full list"
         return result
 
     pipeline.build = build  # type: ignore[assignment]

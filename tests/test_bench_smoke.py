@@ -123,6 +123,13 @@ def test_bench_smoke_writes_every_figure(tmp_path: Path, pinned_spec: Path) -> N
         assert s["tools_list_tokens"] == s["tools_list_bytes"] // 4
         assert s["call_errors"] == 0, s.get("call_result")
     assert servers["minimal"]["same_tools_as_ours"] is True
+    _positive(servers["ours"]["model_facing_bytes_same_tools_as_ours"], "model-facing bytes")
+    assert "### Lean tool list" in proc.stdout and "### Real specs" in proc.stdout
+
+    (real,) = data["real_specs"].values()  # smoke: the smallest public spec
+    assert real["rc"] == 0 and real["default_mode"] == "full list"
+    for figure in ("wall_s", "cpu_s", "package_bytes", "tools_list_bytes", "model_facing_bytes"):
+        _positive(real[figure], f"real spec {figure}")
 
     for key in (
         "ours_over_minimal.start",

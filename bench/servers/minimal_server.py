@@ -24,6 +24,26 @@ import mcp.types as t
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
+
+def served_schema(schema: dict[str, Any], keep_null: bool) -> dict[str, Any]:
+    """The inputSchema as artie-mcp lists it, by its runtime's own compat module
+    (standard-library only, loaded from templates/runtime), so both servers list
+    the same bytes."""
+    if "compat" not in _loaded:
+        import importlib
+        import sys
+        import types as pytypes
+
+        package = pytypes.ModuleType("bench_runtime")
+        package.__path__ = [str(Path(__file__).resolve().parents[2] / "templates" / "runtime")]
+        sys.modules["bench_runtime"] = package
+        _loaded["compat"] = importlib.import_module("bench_runtime.compat")
+    return _loaded["compat"].served_schema(schema, "default", keep_null)  # type: ignore[no-any-return]
+
+
+_loaded: dict[str, Any] = {}
+
+
 def hints(a: dict[str, bool]) -> dict[str, bool]:
     """The hints as artie-mcp serves them: MCP's defaults left out."""
     out = {"read_only_hint": True} if a["read_only"] else {"destructive_hint": a["destructive"]}
@@ -47,7 +67,7 @@ def load_tools(package_dir: Path) -> tuple[list[t.Tool], dict[str, Any]]:
                 name=name,
                 title=entry["title"],
                 description=entry["description"],
-                input_schema=entry["input_schema"],
+                input_schema=served_schema(entry["input_schema"], keep_null=entry["method"] == "PATCH"),
                 output_schema=entry.get("output_schema"),
                 annotations=t.ToolAnnotations(**hints(entry["annotations"])),
             )
