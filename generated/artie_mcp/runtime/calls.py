@@ -50,6 +50,29 @@ log = logging.getLogger("mcp_runtime")
 INLINE_BYTES = 64 * 1024  # larger answers are parsed and shaped in a worker thread
 
 
+DOT_SEGMENTS = ("", ".", "..")
+
+
+def path_problems(op: Operation, arguments: Any) -> list[dict[str, str]]:
+    """Path values that would not reach this operation: an empty segment, and the
+    dot segments '.' and '..', which servers resolve to another path even when percent-encoded. (No
+    pattern says so in the schema: lookaround is not portable to model APIs.)"""
+    if not isinstance(arguments, dict):
+        return []
+    out = []
+    for param in op.params:
+        value = arguments.get(param.arg)
+        if param.location == "path" and isinstance(value, str) and value in DOT_SEGMENTS:
+            out.append(
+                {
+                    "path": "/" + param.arg,
+                    "message": 'expected any text but "", "." or ".." (the value is one URL '
+                    f"path segment), got {json.dumps(value)}",
+                }
+            )
+    return out
+
+
 class Caller:
     def __init__(
         self,
@@ -120,6 +143,7 @@ class Caller:
         if isinstance(arguments, dict):
             arguments.update(exact_integers(arguments))
         problems = self.arguments.problems(op.name, op.input_schema, arguments)
+        problems += path_problems(op, arguments)
         if not problems:
             return None
         summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
@@ -352,7 +376,7 @@ class Caller:
                         project(i, fields, items_schema) for i in result[op.list_field]
                     ],
                 }
-            offset_arg, limit_arg = op.window_args
+            offset_arg, limit_arg = op.window_args or ("", "")  # none advertised: fit only
             result = window(
                 result,
                 op.list_field,

@@ -3,6 +3,7 @@ instructions sent at initialisation, each built once per configuration."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -10,10 +11,12 @@ import mcp.types as types
 from mcp.shared.exceptions import MCPError
 
 from . import compact
-from .compat import gemini_schema
+from .compat import compact_reason, served_schema
 from .contract import MAX_DESCRIPTION
 from .operation import Operation, PackageInfo
 from .settings import Settings
+
+log = logging.getLogger("mcp_runtime")
 
 
 class Catalog:
@@ -29,7 +32,31 @@ class Catalog:
         self.served = served
         self.not_exposed = not_exposed
         self._tools: list[types.Tool] | None = None
+        self._result: dict[str, Any] | None = None
+        self.compact_reason: str | None = None
+        # the default: compact when the full list breaks a limit (decided the same way each start)
+        self.compact_automatic = settings.compact is None
+        if self.compact_automatic:
+            self._decide_compact()
         self.instructions = instructions(package, served.values(), not_exposed, settings)
+
+    def _decide_compact(self) -> None:
+        full = [self.tool(op) for op in self.served.values()]
+        size = len(
+            types.ListToolsResult(tools=full).model_dump_json(by_alias=True, exclude_none=True)
+        )
+        self.compact_reason = compact_reason(len(full), size, self.settings.tools_list_budget)
+        self.settings.compact = self.compact_reason is not None
+        if self.compact_reason is None:
+            self._tools = full
+            return
+        log.warning(
+            "%s: %s, so this server lists compact mode's %s instead; --no-compact forces the full "
+            "list, --tools/--tags/--methods narrow it",
+            self.package.command,
+            self.compact_reason,
+            ", ".join(compact.NAMES),
+        )
 
     # -- tools/list ----------------------------------------------------------
 
@@ -41,10 +68,28 @@ class Catalog:
                 self._tools = [self.tool(op) for op in self.served.values()]
         return self._tools
 
-    def tool(self, op: Operation) -> types.Tool:
-        input_schema = op.input_schema
-        if self.settings.schema_profile == "gemini":
-            input_schema = gemini_schema(input_schema)  # arguments are checked against the full one
+    def list_result(self) -> dict[str, Any]:
+        """The tools/list result, dumped once per configuration. The SDK copies a
+        returned dict instead of dumping a model, and ``PreSerialised`` answers
+        its per-version validation of this very list from a cache."""
+        if self._result is None:
+            result = types.ListToolsResult(tools=self.tools())
+            self._result = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+            PRESERIALISED.register(self._result["tools"])
+        return self._result
+
+    def listing(self, profile: str) -> list[dict[str, Any]]:
+        """tools/list as JSON in a schema profile (``artie-mcp lint`` compares them)."""
+        if self.settings.compact:
+            tools = self.tools()
+        else:
+            tools = [self.tool(op, profile) for op in self.served.values()]
+        return [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
+
+    def tool(self, op: Operation, profile: str | None = None) -> types.Tool:
+        # arguments are always checked against the full op.input_schema
+        profile = profile or self.settings.schema_profile
+        input_schema = served_schema(op.input_schema, profile, keeps_null(op))
         return types.Tool(
             name=op.name,
             title=op.title,
@@ -94,6 +139,13 @@ class Catalog:
         return types.ReadResourceResult(contents=[contents])
 
 
+def keeps_null(op: Operation) -> bool:
+    """Whether null is a value worth advertising for optional arguments: in a
+    patch it clears a field, elsewhere leaving the argument out says the same."""
+    content_type = op.body.content_type if op.body is not None else ""
+    return op.method == "PATCH" or "merge-patch" in content_type
+
+
 def instructions(
     package: PackageInfo,
     served: Iterable[Operation],
@@ -126,3 +178,53 @@ def _sentence(text: str) -> str:
     """``text`` ending as a sentence does, so that the next part reads as a new one."""
     text = text.strip()
     return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+class PreSerialised:
+    """The SDK validates every tools/list result against the negotiated protocol
+    version's model and dumps it again (``mcp_types.methods.serialize_server_result``),
+    about as much CPU as the rest of a list. For a list this runtime dumped itself
+    (``Catalog.list_result``: registered by identity, never changed afterwards) the
+    answer per version is computed once by the SDK's own function and reused;
+    every other result goes through it as before."""
+
+    def __init__(self) -> None:
+        self._lists: dict[int, Any] = {}  # id -> the list (kept alive: ids stay unique)
+        self._answers: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._original: Any = None
+
+    def register(self, tools: list[Any]) -> None:
+        self._lists[id(tools)] = tools
+        self._install()
+
+    def _install(self) -> None:
+        if self._original is not None:
+            return
+        try:
+            from mcp_types import methods
+        except ImportError:  # another SDK layout: nothing to speed up
+            return
+        original = methods.serialize_server_result
+        self._original = original
+
+        def serialize(method: str, version: str, data: Any, **kwargs: Any) -> Any:
+            tools = data.get("tools") if method == "tools/list" and not kwargs else None
+            extra = {k: v for k, v in data.items() if k not in ("tools", "_meta")}
+            if (
+                tools is None
+                or id(tools) not in self._lists
+                or not all(isinstance(v, (str, int, float, bool)) for v in extra.values())
+            ):
+                return original(method, version, data, **kwargs)
+            key = (id(tools), version, tuple(sorted(extra.items())))
+            if key not in self._answers:  # cache hints and the like, with the same list
+                self._answers[key] = original(method, version, {**extra, "tools": tools})
+            answer = dict(self._answers[key])
+            if "_meta" in data:
+                answer["_meta"] = data["_meta"]
+            return answer
+
+        methods.serialize_server_result = serialize  # type: ignore[assignment]
+
+
+PRESERIALISED = PreSerialised()

@@ -67,7 +67,7 @@ def parser(package: PackageInfo) -> argparse.ArgumentParser:
         "--client",
         action="append",
         choices=(*CLIENTS, "all"),
-        help="default: every client the profile serves",
+        help="default: every client, Gemini included",
     )
     lint_p.add_argument(
         "--server-key",
@@ -180,27 +180,49 @@ def _tools(tool_server: ToolServer) -> int:
 
 
 def _lint(tool_server: ToolServer, args: argparse.Namespace) -> int:
+    """Every client's rules (Gemini's included) against this configuration's
+    tools/list, and, where a client breaks in this profile, whether another
+    profile serves it: one line per client says which profile it needs."""
+    from .settings import PROFILES
+
     profile = tool_server.settings.schema_profile
     chosen = args.client or ["all"]
-    if "all" in chosen:
-        clients = ("gemini",) if profile == "gemini" else tuple(c for c in CLIENTS if c != "gemini")
-    else:
-        clients = tuple(dict.fromkeys(chosen))
-    tools = [
-        t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tool_server.tools()
-    ]
-    found = lint(tools, clients, args.server_key, tool_server.package.instructions or None)
-    for v in found:
-        print(
-            f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})"
+    clients = CLIENTS if "all" in chosen else tuple(dict.fromkeys(chosen))
+    catalog = tool_server.catalog
+    listings = {p: catalog.listing(p) for p in (profile, *[q for q in PROFILES if q != profile])}
+    instructions = tool_server.package.instructions or None
+    broken = 0
+    for client in clients:
+        found = lint(listings[profile], (client,), args.server_key, instructions)
+        if not found:
+            print(f"{client}: ok with --schema-profile {profile}", file=sys.stderr)
+            continue
+        other = next(
+            (
+                p
+                for p in listings
+                if p != profile and not lint(listings[p], (client,), args.server_key, instructions)
+            ),
+            None,
         )
-    if "gemini" in clients and profile != "gemini":
-        print("hint: serve Gemini clients with --schema-profile gemini", file=sys.stderr)
+        if other is not None:
+            print(
+                f"{client}: {len(found)} problem(s) with --schema-profile {profile}; "
+                f"needs --schema-profile {other}",
+                file=sys.stderr,
+            )
+            continue
+        broken += 1
+        for v in found:
+            print(
+                f"{v.client}: {v.tool}: {v.rule} at {v.pointer}: {v.message} (client says: {v.client_error})"
+            )
     print(
-        f"{len(tools)} tools, profile {profile}: {len(found)} problem(s) for {', '.join(clients)}",
+        f"{len(listings[profile])} tools, profile {profile}: "
+        f"{broken} client(s) with problems in every profile",
         file=sys.stderr,
     )
-    return 1 if found else 0
+    return 1 if broken else 0
 
 
 NOT_FLAGS = ("transport", "host", "port", "path", "workers")  # where the server runs, not how
@@ -220,6 +242,8 @@ def effective_flags(tool_server: ToolServer) -> tuple[list[str], dict[str, str]]
         value = getattr(settings, o.name)
         if o.name == "confirm_secret" and settings.confirm_secret_file:
             continue  # read from the file, which the flags name
+        if o.name == "compact" and tool_server.catalog.compact_automatic:
+            continue  # decided at start from the list's size: the printed command decides alike
         if value == getattr(defaults, o.name) or value is None or value == []:
             continue
         if o.secret:

@@ -24,6 +24,20 @@ GEMINI_KEYWORDS = {
     "minimum", "maximum", "properties", "required", "propertyOrdering", "anyOf", "pattern",
     "minLength", "maxLength", "minProperties", "maxProperties",
 }  # fmt: skip
+TOOL_LIMITS = {"openai": 128, "gemini": 512}  # tools one request may carry
+TOOLS_LIST_BUDGET = 100_000  # bytes of a full tools/list (about 25,000 tokens) before compact
+
+
+def compact_reason(count: int, size: int, budget: int = TOOLS_LIST_BUDGET) -> str | None:
+    """Why a full tools/list of ``count`` tools and ``size`` bytes should not be
+    served by default (the server starts in compact mode), or None."""
+    if count > min(TOOL_LIMITS.values()):
+        return f"{count} tools are more than OpenAI takes in one request ({TOOL_LIMITS['openai']})"
+    if size > budget:
+        return f"the full tools/list is {size:,} bytes, over the budget of {budget:,}"
+    return None
+
+
 GEMINI_FORMATS = {
     "string": {"date-time", "enum"},
     "integer": {"int32", "int64"},
@@ -139,6 +153,18 @@ RULES = {
             "properties: should be non-empty for OBJECT type",
             "Gemini API",
         ),
+        Rule(
+            "portable-pattern",
+            CLIENTS,
+            "regex lookaround is not supported (OpenAI); patterns are ECMA-262 regexes (JSON Schema)",
+            "OpenAI structured outputs; JSON Schema 2020-12 section 6.3.3",
+        ),
+        Rule(
+            "tool-count",
+            tuple(TOOL_LIMITS),
+            "OpenAI: at most 128 tools per request; Gemini: at most 512 function declarations",
+            "OpenAI API; Gemini API",
+        ),
     )
 }
 
@@ -218,6 +244,17 @@ def lint(
     """Every rule each tool (tools/list JSON, camelCase keys) breaks, per client."""
     found: list[Violation] = []
     for client in clients:
+        limit = TOOL_LIMITS.get(client)
+        if limit is not None and len(tools) > limit:
+            found.append(
+                Violation(
+                    client,
+                    "(tools/list)",
+                    "tool-count",
+                    "/tools",
+                    f"{len(tools)} tools, at most {limit}: serve compact mode or fewer tools",
+                )
+            )
         for tool in tools:
             for rule, pointer, message in _check(tool, client, server_key):
                 if client in RULES[rule].clients:
@@ -275,8 +312,11 @@ def _schema_rules(schema: dict[str, Any], base: str, client: str) -> Any:
                     yield "property-schema", f"{where}/properties/{_escape(key)}", "not a schema"
                 if not PROPERTY_KEY.match(str(key)):
                     yield "property-key-pattern", f"{where}/properties/{_escape(key)}", f"key {key!r}"
-            if not props and pointer:
-                yield "gemini-empty-properties", f"{where}/properties", "empty properties on a nested object"
+        if pointer and "object" in kinds and not props:
+            yield "gemini-empty-properties", where, "a nested object without properties"
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and not portable_pattern(pattern):
+            yield "portable-pattern", f"{where}/pattern", f"{pattern!r} is outside the portable subset"
         if client != "gemini":
             continue
         if "$ref" in node or "$defs" in node:
@@ -293,6 +333,191 @@ def _schema_rules(schema: dict[str, Any], base: str, client: str) -> Any:
             yield "gemini-format", f"{where}/format", f"format {fmt!r} on {kinds[0]}"
         if "type" in node and "anyOf" in node:
             yield "gemini-type-and-anyof", where, "type next to anyOf"
+
+
+# -- regular expressions every client can run -----------------------------------------
+
+_NOT_PORTABLE = (
+    ("(?=", "lookahead"),
+    ("(?!", "lookahead"),
+    ("(?<=", "lookbehind"),
+    ("(?<!", "lookbehind"),
+    ("(?P", "a Python named group"),
+    ("(?>", "an atomic group"),
+    ("(?#", "a comment group"),
+)
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is outside the portable subset (ECMA-262 without
+    lookaround or backreferences, which every regex engine behind a client or a
+    model API runs the same), or None."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if not in_class and nxt.isdigit() and nxt != "0":
+                return "a backreference"
+            if nxt == "k" and pattern[i + 2 : i + 3] == "<":
+                return "a backreference"
+            if nxt in ("A", "Z", "z", "G", "h", "R", "K", "Q", "E"):
+                return f"\\{nxt}, which ECMA-262 does not have"
+            i += 2
+            continue
+        if in_class:
+            if ch == "[" and pattern[i + 1 : i + 2] == ":":
+                return "a POSIX character class"
+            if ch == "]":
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1  # a literal ] first in a class
+        elif ch == "(" and pattern[i + 1 : i + 2] == "?":
+            for token, what in _NOT_PORTABLE:
+                if pattern.startswith(token, i):
+                    return what
+            rest = pattern[i + 2 :]
+            flags = len(rest) - len(rest.lstrip("aiLmsux-"))
+            if flags and rest[flags : flags + 1] in (")", ":"):
+                return "inline flags"
+        elif ch in "*+?}" and pattern[i + 1 : i + 2] == "+":
+            return "a possessive quantifier"
+        i += 1
+    return None
+
+
+def portable_pattern(pattern: str) -> bool:
+    return pattern_problem(pattern) is None
+
+
+# -- OpenAI strict mode ----------------------------------------------------------------
+
+STRICT_SAFE_SIBLINGS = {"description", "title", "default", "examples", "deprecated"}
+
+
+def strict_problems(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the OpenAI Agents SDK (``convert_schemas_to_strict=True``) gives up on
+    strict mode for this inputSchema and sends the tool non-strict: objects that
+    permit undeclared properties, references it cannot inline, constraints strict
+    mode does not have. Empty: the schema is strict-compatible (the SDK may still
+    make every property required, as strict mode asks)."""
+    out: list[tuple[str, str]] = []
+    if "null" in _types(schema) or any(k in schema for k in ("anyOf", "oneOf", "allOf")):
+        out.append(("", "the root must be a plain, non-nullable object"))
+    for pointer, node in _nodes(schema):
+        if pointer.startswith("/$defs") or pointer.startswith("/definitions"):
+            continue
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            siblings = set(node) - {"$ref"}
+            if not siblings:
+                out.append((pointer, f"a bare $ref ({ref}) is never inlined"))
+            elif siblings - STRICT_SAFE_SIBLINGS:
+                out.append((pointer, f"$ref beside {sorted(siblings - STRICT_SAFE_SIBLINGS)}"))
+            continue
+        is_object = "object" in _types(node) or "properties" in node
+        extra = node.get("additionalProperties")
+        if is_object and not node.get("properties") and extra is not False:
+            out.append((pointer, "an object that permits undeclared properties"))
+        elif is_object and extra not in (None, False):
+            out.append((pointer, "additionalProperties other than false"))
+        for key in ("minProperties", "maxProperties", "patternProperties"):
+            if key in node:
+                out.append((pointer, f"{key}, which strict mode does not have"))
+    return out
+
+
+# -- what the server serves ---------------------------------------------------------
+
+
+def served_schema(
+    schema: dict[str, Any], profile: str = "default", keep_null: bool = False
+) -> dict[str, Any]:
+    """The inputSchema a tool is listed with; arguments are always checked against
+    the full ``schema``.
+
+    ``gemini``: the Gemini dialect. ``default``: ``schema`` without what only the
+    server needs to enforce: the root's ``additionalProperties: false`` (unknown
+    arguments are refused all the same; google-genai's MCP helper crashes on a
+    boolean there, and OpenAI's strict converters add it themselves), and
+    ``null`` as a value of optional properties, where leaving the property out
+    says the same (``keep_null`` for merge patches, where null clears a field).
+    """
+    if profile == "gemini":
+        return gemini_schema(_portable(schema))
+    out = dict(schema)
+    if out.get("properties") and out.get("additionalProperties") is False:
+        del out["additionalProperties"]  # with nothing declared it stays: an open object
+    out = _portable(out)
+    return out if keep_null else _without_optional_null(out)
+
+
+def _portable(node: Any) -> Any:
+    """``node`` without patterns outside the portable subset (the server still
+    checks them: arguments are validated against the full schema)."""
+    if isinstance(node, list):
+        return [_portable(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        k: _portable(v)
+        for k, v in node.items()
+        if not (k == "pattern" and isinstance(v, str) and not portable_pattern(v))
+    }
+
+
+def _without_optional_null(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_optional_null(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            raw = node.get("required")
+            required: list[Any] = raw if isinstance(raw, list) else []
+            out[key] = {
+                name: _without_optional_null(sub if name in required else _not_null(sub))
+                for name, sub in value.items()
+            }
+        elif isinstance(value, (dict, list)) and key not in (
+            "enum",
+            "const",
+            "default",
+            "required",
+        ):
+            out[key] = _without_optional_null(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _not_null(schema: Any) -> Any:
+    """``schema`` without null among its values (the rest unchanged)."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    kind = out.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        rest = [k for k in kind if k != "null"]
+        if rest:
+            out["type"] = rest[0] if len(rest) == 1 else rest
+    if isinstance(out.get("enum"), list) and None in out["enum"] and len(out["enum"]) > 1:
+        out["enum"] = [v for v in out["enum"] if v is not None]
+    for key in ("anyOf", "oneOf"):
+        branches = out.get(key)
+        if isinstance(branches, list) and {"type": "null"} in branches:
+            rest_b = [b for b in branches if b != {"type": "null"}]
+            if len(rest_b) == 1 and isinstance(rest_b[0], dict) and not set(rest_b[0]) & set(out):
+                del out[key]
+                out.update(rest_b[0])
+            elif rest_b:
+                out[key] = rest_b
+    return out
 
 
 # -- the Gemini dialect ---------------------------------------------------------------
@@ -417,6 +642,9 @@ def _gemini(
         out["items"] = {"description": "Any JSON value."}
     for text in notes:
         _note(out, text)
+    if not root and out.get("type") == "object" and not out.get("properties"):
+        del out["type"]  # Gemini rejects an OBJECT without properties: any value instead
+        _note(out, "A JSON object.")
     if not root and not out:
         out["description"] = "Any JSON value."
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
@@ -124,7 +124,10 @@ class ToolServer:
     async def _on_list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=self.perimeter.tools(ctx, self.catalog))
+        if self.perimeter.active:  # per caller: their grant's or token's tools
+            return types.ListToolsResult(tools=self.perimeter.tools(ctx, self.catalog))
+        # a dict, dumped once (see catalog.PreSerialised): the SDK takes dicts as results
+        return cast(types.ListToolsResult, self.catalog.list_result())
 
     async def _on_call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams

@@ -183,8 +183,9 @@ OPTIONS = (
     Option(
         "shutdown_grace",
         "float",
-        "seconds SIGTERM/SIGINT waits for calls in flight (default 20); new calls get 503 meanwhile, "
-        "then what is left is cancelled (audited as cancelled) and the server exits 0",
+        "seconds SIGTERM/SIGINT (and, on stdio, a closed stdin) waits for calls in flight "
+        "(default 20); new HTTP calls get 503 meanwhile, then what is left is cancelled (audited "
+        "as cancelled) and the server exits 0",
         minimum=0,
     ),
     Option(
@@ -241,7 +242,14 @@ OPTIONS = (
     Option(
         "compact",
         "bool",
-        "list three meta-tools (search, describe, call) instead of every tool: for large APIs",
+        "list three meta-tools (search, describe, call) instead of every tool; default: on when "
+        "the full list has more tools than OpenAI takes (128) or more bytes than the budget",
+    ),
+    Option(
+        "tools_list_budget",
+        "int",
+        "largest full tools/list in bytes before the server starts in compact mode (default 100000)",
+        minimum=1000,
     ),
     Option("audit_log", "str", "append one JSON line per tool call to this file (default: stderr)"),
     Option("connect_timeout", "float", "seconds to connect upstream (default 10)", positive=True),
@@ -334,7 +342,8 @@ class Settings:
     include_excluded: bool = False
     expires_at: dt.datetime | None = None
     allow_file_dir: list[str] = field(default_factory=list)
-    compact: bool = False
+    compact: bool | None = None  # None: decided at start (catalog.Catalog)
+    tools_list_budget: int = 100_000  # about 25,000 tokens
     audit_log: str | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 60.0

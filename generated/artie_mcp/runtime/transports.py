@@ -24,14 +24,160 @@ def serve_stdio(tool_server: ToolServer) -> None:
 
     async def main() -> None:
         try:
-            async with stdio_server() as (read, write):
-                server = tool_server.server
-                read = answering(read, write)  # unparsable lines get -32700, as over HTTP
-                await server.run(read, write, server.create_initialization_options())
+            async with pipes(tool_server.settings.shutdown_grace) as streams:
+                opened = stdio_server(*streams) if streams else stdio_server()
+                async with opened as (read, write):
+                    server = tool_server.server
+                    read = answering(read, write)  # unparsable lines get -32700, as over HTTP
+                    await server.run(read, write, server.create_initialization_options())
         finally:
             await tool_server.aclose()
 
     anyio.run(main)
+
+
+def _is_pipe(fd: int) -> bool:
+    import stat
+
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+class _Pending:
+    """Requests read and not yet answered. A client closing stdin is shutting the
+    server down (MCP's stdio lifecycle): the reader waits for answers in flight
+    as the HTTP transports drain on SIGTERM, at most ``grace`` seconds
+    (``--shutdown-grace``); what is still running then is cancelled (and
+    audited as such)."""
+
+    def __init__(self, grace: float) -> None:
+        import asyncio
+
+        self.grace = grace
+        self.count = 0
+        self.changed = asyncio.Event()
+
+    def read(self, line: str) -> None:
+        if '"method"' in line and '"id"' in line:
+            self.count += 1
+
+    def written(self, text: str) -> None:
+        if ('"result"' in text or '"error"' in text) and '"method"' not in text[:200]:
+            self.count -= 1
+            self.changed.set()
+
+    async def drained(self) -> None:
+        import asyncio
+
+        deadline = asyncio.get_running_loop().time() + self.grace
+        while self.count > 0:
+            self.changed.clear()
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except TimeoutError:
+                return
+
+
+class _LineReader:
+    """stdin as the SDK's stdio transport reads it (``async for line``), from the
+    event loop's own pipe reader instead of a worker thread per line."""
+
+    def __init__(self, reader: Any, pending: _Pending) -> None:
+        self._reader = reader
+        self._pending = pending
+
+    def __aiter__(self) -> _LineReader:
+        return self
+
+    async def __anext__(self) -> str:
+        line = await self._reader.readline()
+        if not line:
+            await self._pending.drained()
+            raise StopAsyncIteration
+        text = str(line.decode("utf-8", errors="replace"))
+        self._pending.read(text)
+        return text
+
+
+class _Writer:
+    """stdout as the SDK writes it (``write`` then ``flush``), through the event
+    loop's pipe transport: buffered, flushed by waiting for it to drain."""
+
+    def __init__(self, writer: Any, pending: _Pending) -> None:
+        self._writer = writer
+        self._pending = pending
+
+    async def write(self, text: str) -> None:
+        self._writer.write(text.encode("utf-8"))
+        self._pending.written(text)
+
+    async def flush(self) -> None:
+        await self._writer.drain()
+
+
+def pipes(grace: float) -> Any:
+    """(stdin, stdout) streams for ``stdio_server`` that never leave the event loop,
+    when both are pipes or sockets (how MCP clients start servers); ``()`` (the
+    SDK's threaded default) for anything else: a terminal, a file, another loop.
+
+    While serving, fds 0 and 1 point at the null device and stderr, as the SDK's
+    own transport arranges, so stray reads get EOF and stray prints miss the wire.
+    """
+    import asyncio
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def opened() -> Any:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or not (_is_pipe(0) and _is_pipe(1)):
+            yield ()
+            return
+        wire_in, wire_out = os.dup(0), os.dup(1)
+        saved = (os.dup(0), os.dup(1))  # to put the wire back on 0 and 1 afterwards
+        diverted = False
+        transports: list[Any] = []
+        try:
+            reader = asyncio.StreamReader(limit=2**26)
+            transport, _ = await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
+            )
+            transports.append(transport)
+            out_transport, protocol = await loop.connect_write_pipe(
+                asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
+            )
+            transports.append(out_transport)
+            writer = asyncio.StreamWriter(out_transport, protocol, None, loop)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            os.dup2(2, 1)
+            diverted = True
+            pending = _Pending(grace)
+            yield (_LineReader(reader, pending), _Writer(writer, pending))
+        finally:
+            for _ in range(1000):  # what is still buffered reaches the client first
+                if not transports[1:] or not transports[1].get_write_buffer_size():
+                    break
+                await asyncio.sleep(0.005)
+            for each in transports:
+                each.close()
+            if diverted:  # the wire back where it was, for whatever runs after
+                os.dup2(saved[0], 0)
+                os.dup2(saved[1], 1)
+            for fd in saved:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    return opened()
 
 
 def host_rules(tool_server: ToolServer) -> hosts.HostRules:
