@@ -144,8 +144,10 @@ def destination(out: Path | str) -> Path:
 
 def previous_generation(root: Path) -> set[str] | None:
     """The files an earlier generation wrote into ``root``, or None when ``root`` holds
-    none: listed by its marker, or (an older generator's output, recognised by the
-    header of its pyproject.toml) every file there but build artefacts."""
+    none: listed by its marker. An older generator's output (no marker, recognised
+    by the header of its pyproject.toml) may be written into, but owns nothing to
+    remove: which of its files are the generator's cannot be known (a copy of that
+    output may sit beside a user's own files)."""
     marker = root / MARKER
     if marker.is_file() and not marker.is_symlink():
         try:
@@ -158,7 +160,7 @@ def previous_generation(root: Path) -> set[str] | None:
             first = handle.readline()
     except (OSError, UnicodeDecodeError):
         return None
-    return set(_listing(root)) if first.startswith(LEGACY_HEADER) else None
+    return set() if first.startswith(LEGACY_HEADER) else None
 
 
 def _inside(root: Path, rel: str) -> Path | None:
