@@ -37,7 +37,7 @@ def test_empty_and_dot_segment_path_values_are_invalid_arguments(artie: Any, val
     assert listed["pipeline_delete"].input_schema["properties"]["uuid"] == {"type": "string"}
     error = json.loads(result.content[0].text)["error"]
     assert result.is_error and error["type"] == "invalid_arguments"
-    assert error["details"][0]["path"] == "/uuid" and repr(value) in error["message"]
+    assert error["details"][0]["path"] == "/uuid" and json.dumps(value) in error["message"]
 
 
 def test_a_write_whose_answer_is_too_big_is_windowed_without_advertised_arguments(

@@ -1,5 +1,5 @@
-"""stdio without worker threads when both ends are pipes; the SDK's own transport
-when they are not (files, terminals)."""
+"""stdio without worker threads when both ends are pipes; a worker thread per read
+and flush when they are not (files, terminals): the same answers either way."""
 
 from __future__ import annotations
 

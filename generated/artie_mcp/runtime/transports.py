@@ -121,10 +121,47 @@ class _Writer:
         await self._writer.drain()
 
 
+class _ThreadedReader:
+    """A file or terminal as stdin (the event loop cannot watch those): each line
+    read in a worker thread, as the SDK's own transport does."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    async def readline(self) -> bytes:
+        import anyio
+
+        return bytes(await anyio.to_thread.run_sync(self._raw.readline))
+
+
+class _ThreadedWriter:
+    """A file or terminal as stdout: writes buffered here, flushed in a worker thread."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._buffer: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self._buffer.append(data)
+
+    async def drain(self) -> None:
+        import anyio
+
+        data, self._buffer = b"".join(self._buffer), []
+
+        def flush() -> None:
+            self._raw.write(data)
+            self._raw.flush()
+
+        await anyio.to_thread.run_sync(flush)
+
+
 def pipes(grace: float) -> Any:
-    """(stdin, stdout) streams for ``stdio_server`` that never leave the event loop,
-    when both are pipes or sockets (how MCP clients start servers); ``()`` (the
-    SDK's threaded default) for anything else: a terminal, a file, another loop.
+    """(stdin, stdout) streams for ``stdio_server``: the event loop's own pipe reader
+    and writer when both are pipes or sockets (how MCP clients start servers), a
+    worker thread per read and flush for anything else (a file, a terminal); ``()``
+    (the SDK's default) where there is no running asyncio loop. Either way a closed
+    stdin lets calls in flight finish within ``grace`` seconds (``_Pending``).
 
     While serving, fds 0 and 1 point at the null device and stderr, as the SDK's
     own transport arranges, so stray reads get EOF and stray prints miss the wire.
@@ -138,24 +175,32 @@ def pipes(grace: float) -> Any:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if loop is None or not (_is_pipe(0) and _is_pipe(1)):
+        if loop is None:
             yield ()
             return
         wire_in, wire_out = os.dup(0), os.dup(1)
         saved = (os.dup(0), os.dup(1))  # to put the wire back on 0 and 1 afterwards
         diverted = False
         transports: list[Any] = []
+        files: list[Any] = []
         try:
-            reader = asyncio.StreamReader(limit=2**26)
-            transport, _ = await loop.connect_read_pipe(
-                lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
-            )
-            transports.append(transport)
-            out_transport, protocol = await loop.connect_write_pipe(
-                asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
-            )
-            transports.append(out_transport)
-            writer = asyncio.StreamWriter(out_transport, protocol, None, loop)
+            reader: Any
+            writer: Any
+            if _is_pipe(0) and _is_pipe(1):
+                reader = asyncio.StreamReader(limit=2**26)
+                transport, _ = await loop.connect_read_pipe(
+                    lambda: asyncio.StreamReaderProtocol(reader),
+                    os.fdopen(wire_in, "rb", buffering=0),
+                )
+                transports.append(transport)
+                out_transport, protocol = await loop.connect_write_pipe(
+                    asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
+                )
+                transports.append(out_transport)
+                writer = asyncio.StreamWriter(out_transport, protocol, None, loop)
+            else:
+                files += [os.fdopen(wire_in, "rb"), os.fdopen(wire_out, "wb")]
+                reader, writer = _ThreadedReader(files[0]), _ThreadedWriter(files[1])
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             os.close(null)
@@ -170,6 +215,9 @@ def pipes(grace: float) -> Any:
                 await asyncio.sleep(0.005)
             for each in transports:
                 each.close()
+            for handle in files:
+                with contextlib.suppress(OSError):
+                    handle.close()
             if diverted:  # the wire back where it was, for whatever runs after
                 os.dup2(saved[0], 0)
                 os.dup2(saved[1], 1)
