@@ -73,8 +73,12 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json
 	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPM_STAMP)
 
+# Test files run in parallel (pytest-xdist), each file in one worker so that its fixtures are
+# built once; most tests wait on servers and subprocesses, so more workers than cores pays.
+TEST_WORKERS ?= 4
+
 test: $(STAMP) $(SPEC) $(NPM_STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests templates/runtime

@@ -35,6 +35,7 @@ from tests.support.upstream import Reply, Upstream
 
 PAIRS = list(zip(ARTIE_VERSIONS, ARTIE_VERSIONS[1:], strict=False))
 ANSWERS_PER_TOOL = 2
+DRAWN_PER_TOOL = 6  # drawn per changed tool; those the older spec rejects are served first
 
 
 def ir(version: str) -> Any:
@@ -42,8 +43,8 @@ def ir(version: str) -> Any:
     return operations.build(spec, operations.Options(), Diagnostics())
 
 
-def changed_responses(base: Any, head: Any) -> dict[str, Any]:
-    """{tool name: the newer documented response schema} where it changed."""
+def changed_responses(base: Any, head: Any) -> dict[str, tuple[Any, Any]]:
+    """{tool name: (older, newer documented response schema)} where it changed."""
     newer = {t.name: t for t in head.all_tools}
     out = {}
     for tool in base.all_tools:
@@ -53,8 +54,18 @@ def changed_responses(base: Any, head: Any) -> dict[str, Any]:
         if json.dumps(tool.response_schema, sort_keys=True) != json.dumps(
             other.response_schema, sort_keys=True
         ):
-            out[tool.name] = other.response_schema
+            out[tool.name] = (tool.response_schema, other.response_schema)
     return out
+
+
+def drifted_answers(older: Any, newer: Any, n: int) -> tuple[list[Any], int]:
+    """``n`` answers valid under the newer schema, those the older one rejects
+    first (the drift a pinned server meets), and how many of them it rejects."""
+    pool = draw_answers(newer, DRAWN_PER_TOOL)
+    old = Draft202012Validator(older)
+    rejected = [a for a in pool if not old.is_valid(a)]
+    chosen = (rejected + [a for a in pool if old.is_valid(a)])[:n]
+    return chosen, min(len(rejected), n)
 
 
 def draw_answers(schema: dict[str, Any], n: int) -> list[Any]:
@@ -120,11 +131,15 @@ def test_a_server_from_the_older_spec_passes_newer_answers_on(
             max_result_chars=10**8,
         )
         calls = []
-        for name, schema in sorted(changed.items()):
+        rejected = 0
+        for name, (older, newer) in sorted(changed.items()):
             args = minimal_arguments(server.operations[name])
-            calls.extend((name, args, answer) for answer in draw_answers(schema, ANSWERS_PER_TOOL))
+            answers, n = drifted_answers(older, newer, ANSWERS_PER_TOOL)
+            rejected += n
+            calls.extend((name, args, answer) for answer in answers)
         results = anyio.run(serve, server, upstream, calls)
     record_property("drifted_answers", len(calls))
+    record_property("answers_the_pinned_spec_rejects", rejected)
     for (name, _, answer), (tool, result) in zip(calls, results, strict=True):
         assert not result.is_error, (name, answer, result.content[0].text[:500])
         assert result.structured_content is not None, name
@@ -136,7 +151,10 @@ def test_a_server_from_the_older_spec_passes_newer_answers_on(
             expected = {"ok": True, "status": 200, "body": answer}
         assert result.structured_content == expected, name
         Draft202012Validator(tool.output_schema).validate(result.structured_content)
-    print(f"{base} -> {head}: {len(changed)} tools changed, {len(calls)} drifted answers served")
+    print(
+        f"{base} -> {head}: {len(changed)} tools changed, {len(calls)} drifted answers served, "
+        f"{rejected} of them rejected by the pinned spec's schema"
+    )
 
 
 def calls_through_client(server: Any, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
