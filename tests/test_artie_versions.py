@@ -18,20 +18,12 @@ from generator.diagnostics import Diagnostics
 from generator.operations import Options, build
 from tests.conftest import ARTIE_VERSIONS, artie_spec
 from tests.support import hints
+from tests.support.schemas import refs
 from tests.support.served import build_tool_server
 
 
 def load(version: str) -> dict[str, Any]:
     return yaml.load(artie_spec(version).read_text(), Loader=yaml.CSafeLoader)
-
-
-def refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return own + [r for v in node.values() for r in refs(v)]
-    if isinstance(node, list):
-        return [r for v in node for r in refs(v)]
-    return []
 
 
 def expected_tools(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:

@@ -69,7 +69,10 @@ def _actions(report: Report) -> list[str]:
     if a.get("components"):
         names = ", ".join(f"`{n}`" for n in a["components"][:20])
         more = " …" if len(a["components"]) > 20 else ""
-        lines.append(f"- Components changed (also in `models.py`): {names}{more}")
+        lines.append(
+            f"- Components changed: {names}{more} (`models.py` changes with them only where a "
+            "field's Python type does)"
+        )
     return lines
 
 

@@ -652,6 +652,7 @@ def test_a_huge_answer_does_not_stall_other_sessions(tmp_path: Path, limit: int 
             url = server.base + "/mcp"
             latencies: list[float] = []
             outcome: list[Any] = []
+            took: list[float] = []
 
             async def main() -> None:
                 async with (
@@ -665,7 +666,9 @@ def test_a_huge_answer_does_not_stall_other_sessions(tmp_path: Path, limit: int 
                         await small.call_tool("pipeline_list", {})  # warm
 
                         async def huge() -> None:
+                            started = time.monotonic()
                             outcome.append(await big.call_tool("connector_list", {}))
+                            took.append(time.monotonic() - started)
 
                         async with anyio.create_task_group() as tg:
                             tg.start_soon(huge)
@@ -682,5 +685,8 @@ def test_a_huge_answer_does_not_stall_other_sessions(tmp_path: Path, limit: int 
         assert error["type"] == "response_too_large" and "--max-response-bytes" in error["message"]
     else:
         assert not result.is_error and result.structured_content["_window"]["truncated"]
-    # before: 1.5-2.8 s of standstill while the answer was parsed and shaped on the event loop
-    assert max(latencies) < 1.0, (len(latencies), sorted(latencies)[-5:])
+    # before: 1.5-2.8 s of standstill (most of the big call's time) while the answer was parsed
+    # and shaped on the event loop. Other tests may share the CPU: the bound grows with the big
+    # call's own time, never past a quarter of it.
+    bound = max(1.0, 0.25 * took[0])
+    assert max(latencies) < bound, (len(latencies), sorted(latencies)[-5:], took)

@@ -22,7 +22,8 @@ from generator import load, operations, schemas
 from generator.diagnostics import Diagnostics
 from generator.operations import Options, build
 from generator.schemas import SchemaWalker, deferred_finalize, finalize, json_size
-from tests.conftest import ARTIE_SPECS, PUBLIC_SPECS, REPO
+from tests.conftest import ARTIE_SPECS, REPO
+from tests.support.schemas import check_2020_12, refs, unresolved
 from tests.support.served import generate_app, tool_server
 
 ADDRESS = {
@@ -91,25 +92,6 @@ A_NODE = {
 NOT_A_NODE = {"children": [{"backup": {"line1": "2 Side St"}}]}  # city and country missing
 
 
-def unresolved(schema: Any) -> list[str]:
-    """Every ``$ref`` of a tool schema that does not name one of its ``$defs``."""
-    defs = schema.get("$defs") or {} if isinstance(schema, dict) else {}
-    found: list[str] = []
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not (
-                ref.startswith("#/$defs/") and ref[len("#/$defs/") :] in defs
-            ):
-                found.append(ref)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
-
-
 def served_schemas(api: Any) -> list[tuple[str, Any]]:
     out = []
     for tool in api.all_tools:
@@ -149,44 +131,10 @@ def test_a_component_shared_inside_a_cycle_is_defined_in_the_served_schemas(
     assert not Draft202012Validator(documented).is_valid(NOT_A_NODE)
 
 
-SPECS = sorted(ARTIE_SPECS.glob("v*.yaml")) + sorted(PUBLIC_SPECS.glob("*"))
+# Artie and our feature specs here; every public spec is checked on the files its generated
+# package serves (tests/runtime/test_big_apis.py), with the same checks.
+SPECS = sorted(ARTIE_SPECS.glob("v*.yaml"))
 SPECS += sorted((REPO / "tests" / "specs").glob("*.yaml"))
-
-
-SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-SUBSCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
-SUBSCHEMA_ONE += ("propertyNames", "unevaluatedProperties", "unevaluatedItems")
-
-
-def check_2020_12(schema: Any, checked: set[str]) -> None:
-    """``Draft202012Validator.check_schema`` of the whole schema, done one subschema
-    at a time (its subschemas replaced by ``true``, each distinct one checked once):
-    the metaschema judges every subschema on its own, so this is the same verdict,
-    and it stays fast on Stripe's 170 MB of tool schemas."""
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, dict):
-            Draft202012Validator.check_schema(node)  # a boolean schema
-            continue
-        shallow = dict(node)
-        for key in SUBSCHEMA_MAPS:
-            if isinstance(node.get(key), dict):
-                shallow[key] = {k: True for k in node[key]}
-                stack.extend(node[key].values())
-        for key in SUBSCHEMA_LISTS:
-            if isinstance(node.get(key), list):
-                shallow[key] = [True for _ in node[key]]
-                stack.extend(node[key])
-        for key in SUBSCHEMA_ONE:
-            if key in node:
-                shallow[key] = True
-                stack.append(node[key])
-        text = json.dumps(shallow, sort_keys=True)
-        if text not in checked:
-            checked.add(text)
-            Draft202012Validator.check_schema(shallow)
 
 
 def test_the_subschema_check_finds_what_check_schema_finds() -> None:
@@ -277,15 +225,6 @@ BIG = {
     "type": "object",
     "properties": {f"field_{i}": {"type": "string", "description": "x" * 20} for i in range(20)},
 }
-
-
-def refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return own + [r for v in node.values() for r in refs(v)]
-    if isinstance(node, list):
-        return [r for v in node for r in refs(v)]
-    return []
 
 
 def resolves(schema: dict[str, Any]) -> bool:
