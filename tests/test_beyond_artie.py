@@ -6,7 +6,6 @@ import base64
 import json
 import subprocess
 import sys
-import venv
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from mcp import Client, StdioServerParameters
 from generator.contract import compat
 from tests.conftest import PUBLIC_SPECS, REPO, generate_package
 from tests.support.drawing import draw_arguments, run_calls, sendable
+from tests.support.install import fresh_install
 from tests.support.npm_tools import ensure_installed, prism
 from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
@@ -34,10 +34,9 @@ def names(spec: Path) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every public spec generated and pip-installed into one fresh venv."""
+    """Every public spec generated and installed into one fresh venv."""
     root = tmp_path_factory.mktemp("public")
     env_dir = root / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
     scripts: dict[str, Path] = {}
     outs = []
     for spec in PUBLIC:
@@ -46,21 +45,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         generate_package(spec, out, package, "--dist-name", command, "--command", command)
         outs.append(str(out))
         scripts[spec.name] = env_dir / "bin" / command
-    proc = subprocess.run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            *outs,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    fresh_install(env_dir, *outs)
     return scripts
 
 

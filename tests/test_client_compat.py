@@ -236,16 +236,15 @@ def test_gemini_rules_fire_on_the_default_profile_and_not_on_the_gemini_one() ->
     [artie_spec(v) for v in ARTIE_VERSIONS] + sorted(PUBLIC_SPECS.glob("*.json")),
     ids=lambda p: p.name,
 )
-def test_lint_passes_for_every_shared_spec(spec_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "generator", "lint", "--spec", str(spec_path), "--format", "json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[:3000] + proc.stderr[-2000:]
-    assert json.loads(proc.stdout) == []
+def test_lint_passes_for_every_shared_spec(
+    spec_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.cli import main  # the command, in-process: the same code, no interpreter start
+
+    rc = main(["lint", "--spec", str(spec_path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert rc == 0, out[:3000] + err[-2000:]
+    assert json.loads(out) == []
 
 
 def test_generation_fails_on_a_lint_break(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import venv
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from generator.policy import is_redundant
 from tests.conftest import REPO
 from tests.support.hints import declared as declared_hints
 from tests.support.hints import served as served_hints
+from tests.support.install import fresh_install
 from tests.support.upstream import Reply, Upstream
 
 pytestmark = pytest.mark.slow
@@ -26,29 +26,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with `pip install ./generated`; returns the console script."""
+    """A fresh venv with ./generated installed; returns the console script."""
     root = tmp_path_factory.mktemp("fresh")
     src = root / "generated"
     shutil.copytree(
         REPO / "generated", src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build")
     )
     env_dir = root / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    proc = subprocess.run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    fresh_install(env_dir, src)
     script = env_dir / "bin" / "artie-mcp"
     assert script.is_file()
     return script
