@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from .contract import REDACTED
 from .grants import audit_fields
+from .hosts import reply
 from .operation import Operation
 from .redact import redact, scrub
 from .settings import Settings
@@ -130,7 +131,7 @@ class BearerGate:
             await self.app(scope, receive, send)
             return
         if self.settings.expired():
-            await _reply(
+            await reply(
                 send,
                 403,
                 {"error": "this server expired", "expires_at": _iso(self.settings.expires_at)},
@@ -145,7 +146,7 @@ class BearerGate:
                 or not token_ok(token.strip(), self.settings.tokens)
             ):
                 error = "invalid_token" if token else "invalid_request"
-                await _reply(
+                await reply(
                     send,
                     401,
                     {"error": "a valid bearer token is required"},
@@ -165,24 +166,6 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return ""
-
-
-async def _reply(
-    send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    data = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(data)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
 
 
 def _iso(when: dt.datetime | None) -> str | None:

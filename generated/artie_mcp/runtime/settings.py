@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .contract import METHOD_CLASSES
 from .operation import PackageInfo
 
 TRANSPORTS = ("stdio", "streamable-http", "sse")
 PROFILES = ("default", "gemini")
-METHOD_CLASSES = ("read", "write", "custom")
 
 
 @dataclass(frozen=True)
