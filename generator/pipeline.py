@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from generator import cache, operations
 from generator import load as loading
-from generator.contract import contract
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api
 from generator.models import ModelsJob
@@ -112,8 +111,7 @@ def _build(
     api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics, digest))
     if not api.tools and not api.excluded:
         diagnostics.warning("#/paths", "the spec has no operations: the server will have no tools")
-    server_key = contract.server_key(render_options.dist_name)  # what clients will call it
-    stages.run("lint", lambda: _lint(api, diagnostics, server_key))
+    stages.run("lint", lambda: _lint(api, diagnostics))
     prompts = None
     if render_options.prompts_dir:
         from generator.prompts import load_prompts
@@ -131,11 +129,10 @@ def _build(
     return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
 
 
-def _lint(api: Api, diagnostics: Diagnostics, server_key: str) -> None:
-    """A tool list that a real client rejects is a broken product: fail generation.
-    Name budgets count the key clients know the server by (``server_key``)."""
+def _lint(api: Api, diagnostics: Diagnostics) -> None:
+    """A tool list that a real client rejects is a broken product: fail generation."""
     from generator.contract import compat
     from generator.lint import lint_api
 
-    for v in lint_api(api, compat.CLIENTS, server_key):
+    for v in lint_api(api, compat.CLIENTS):
         diagnostics.error(f"{v.tool} ({v.client})", f"{v.rule} at {v.pointer}: {v.message}")
