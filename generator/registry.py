@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from generator.contract import contract
+
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 SERVER_FILE = "server.json"  # beside the package's pyproject.toml
 # io.github.<owner>/<name>: the registry lets a GitHub login publish under its own namespace.
@@ -91,7 +93,7 @@ def settings(pkg: Package) -> list[Setting]:
             )
         )
         if oauth:
-            base = pkg.api_key_env.removesuffix("_API_KEY")
+            base = contract.env_base(pkg.api_key_env)
             out.append(
                 Setting(
                     "client_id",

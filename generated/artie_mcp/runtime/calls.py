@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 
 from . import http
 from .access import Audit
+from .contract import env_base
 from .errors import ToolError, from_response, request_id, upstream_body
 from .oauth import TokenSource
 from .operation import Operation, PackageInfo
@@ -255,7 +256,7 @@ class Caller:
         if not api_key and self.package.auth.kind != "none":
             where = f"set {self.package.api_key_env} in the server's environment"
             if self.package.auth.kind == "oauth2":
-                base = self.package.api_key_env.removesuffix("_API_KEY")
+                base = env_base(self.package.api_key_env)
                 where += f" (a bearer token), or {base}_CLIENT_ID and {base}_CLIENT_SECRET"
             if self.settings.upstream_key_from_header:
                 where = f"send it in the {self.settings.upstream_key_from_header} header"

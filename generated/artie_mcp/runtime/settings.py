@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .contract import METHOD_CLASSES
+from .contract import METHOD_CLASSES, env_base
 from .operation import PackageInfo
 
 TRANSPORTS = ("stdio", "streamable-http", "sse")
@@ -392,7 +392,7 @@ class Settings:
             lambda o, key, value: f"--{o.name.replace('_', '-')} {value}",
         )
         settings.api_key = env.get(package.api_key_env) or None
-        base = package.api_key_env.removesuffix("_API_KEY")
+        base = env_base(package.api_key_env)
         settings.client_id = env.get(base + "_CLIENT_ID") or None
         settings.client_secret = env.get(base + "_CLIENT_SECRET") or None
         settings.grants_secret = env.get(package.option_env_prefix + "GRANTS_SECRET") or None
