@@ -115,15 +115,17 @@ class Catalog:
     def resources(self) -> list[types.Resource]:
         if not self.not_exposed:
             return []
-        return [
-            types.Resource(
-                uri=self.resource_uri(),
-                name="excluded-operations",
-                title="Operations this server does not expose",
-                description="Why each is left out and what to do instead.",
-                mime_type="text/markdown",
-            )
-        ]
+        return [self.resource("Operations this server does not expose")]
+
+    def resource(self, title: str) -> types.Resource:
+        """The excluded-operations resource as listed, ``title`` saying for whom."""
+        return types.Resource(
+            uri=self.resource_uri(),
+            name="excluded-operations",
+            title=title,
+            description="Why each is left out and what to do instead.",
+            mime_type="text/markdown",
+        )
 
     def read(self, uri: str) -> types.ReadResourceResult:
         if uri != self.resource_uri() or not self.not_exposed:

@@ -23,6 +23,17 @@ CALL = "call_operation"
 NAMES = (SEARCH, DESCRIBE, CALL)
 
 
+def _looks_up(title: str) -> types.ToolAnnotations:
+    """Hints of a meta-tool that only reads this server's own catalog."""
+    return types.ToolAnnotations(
+        title=title,
+        read_only_hint=True,
+        destructive_hint=False,
+        idempotent_hint=True,
+        open_world_hint=False,
+    )
+
+
 def tools(count: int) -> list[types.Tool]:
     return [
         types.Tool(
@@ -46,13 +57,7 @@ def tools(count: int) -> list[types.Tool]:
                 "required": ["query"],
                 "additionalProperties": False,
             },
-            annotations=types.ToolAnnotations(
-                title="Search operations",
-                read_only_hint=True,
-                destructive_hint=False,
-                idempotent_hint=True,
-                open_world_hint=False,
-            ),
+            annotations=_looks_up("Search operations"),
         ),
         types.Tool(
             name=DESCRIBE,
@@ -69,13 +74,7 @@ def tools(count: int) -> list[types.Tool]:
                 "required": ["name"],
                 "additionalProperties": False,
             },
-            annotations=types.ToolAnnotations(
-                title="Describe an operation",
-                read_only_hint=True,
-                destructive_hint=False,
-                idempotent_hint=True,
-                open_world_hint=False,
-            ),
+            annotations=_looks_up("Describe an operation"),
         ),
         types.Tool(
             name=CALL,

@@ -328,15 +328,7 @@ class Perimeter:
         scoped = self.of(ctx)
         if scoped is None or not self._outside(scoped):
             return catalog.resources()
-        return [
-            types.Resource(
-                uri=catalog.resource_uri(),
-                name="excluded-operations",
-                title="Operations not available to this caller",
-                description="Why each is left out and what to do instead.",
-                mime_type="text/markdown",
-            )
-        ]
+        return [catalog.resource("Operations not available to this caller")]
 
     def read(self, ctx: Any, catalog: Catalog, uri: str) -> types.ReadResourceResult:
         scoped = self.of(ctx)
