@@ -63,12 +63,82 @@ def changed_responses(base: Any, head: Any) -> dict[str, tuple[Any, Any]]:
 
 def drifted_answers(older: Any, newer: Any, n: int) -> tuple[list[Any], int]:
     """``n`` answers valid under the newer schema, those the older one rejects
-    first (the drift a pinned server meets), and how many of them it rejects."""
+    first (the drift a pinned server meets), and how many of them it rejects.
+    Drawn answers rarely hit what the newer schema added (one new enum value
+    among many), so each is also moved onto every widening found between the
+    two schemas (``widenings``), one at a time."""
     pool = draw_answers(newer, DRAWN_PER_TOOL)
-    old = Draft202012Validator(older)
-    rejected = [a for a in pool if not old.is_valid(a)]
-    chosen = (rejected + [a for a in pool if old.is_valid(a)])[:n]
-    return chosen, min(len(rejected), n)
+    old, new = Draft202012Validator(older), Draft202012Validator(newer)
+    wider = list(widenings(unrolled(older), unrolled(newer)))
+    moved = [m for a in pool for m in (placed(a, path, value) for path, value in wider) if m]
+    rejected = [a for a in pool + moved if new.is_valid(a) and not old.is_valid(a)]
+    unique = list({json.dumps(a, sort_keys=True): a for a in rejected}.values())
+    chosen = (unique + [a for a in pool if old.is_valid(a)])[:n]
+    return chosen, min(len(unique), n)
+
+
+SAMPLES = {"null": None, "string": "drifted", "integer": 7, "number": 1.5, "boolean": True}
+SAMPLES_MORE = {"object": {}, "array": []}
+
+
+def kinds(node: Any) -> set[str]:
+    kind = node.get("type") if isinstance(node, dict) else None
+    return {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else set()
+
+
+def widenings(old: Any, new: Any, path: tuple[Any, ...] = ()) -> Any:
+    """(instance path, value) pairs the newer schema allows where the older one did
+    not, found by walking both along properties and array items: enum values
+    added (null among them), types added, a type dropped (any value)."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return
+    old_enum, new_enum = old.get("enum"), new.get("enum")
+    if isinstance(old_enum, list) and isinstance(new_enum, list):
+        for value in new_enum:
+            if value not in old_enum:
+                yield path, value
+    old_kinds, new_kinds = kinds(old), kinds(new)
+    if old_kinds and new_kinds:
+        for kind in sorted(new_kinds - old_kinds):
+            yield path, {**SAMPLES, **SAMPLES_MORE}[kind]
+    elif old_kinds and not new_kinds and "enum" not in new and not {"anyOf", "oneOf"} & set(new):
+        for kind, value in SAMPLES.items():
+            if kind not in old_kinds:
+                yield path, value
+                break
+    old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
+    for key in sorted(set(old_props) & set(new_props)):
+        yield from widenings(old_props[key], new_props[key], (*path, key))
+    if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
+        yield from widenings(old["items"], new["items"], (*path, 0))
+
+
+def placed(answer: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """``answer`` with ``value`` at ``path`` (a missing last key is added), or None
+    when the path does not lead into the answer."""
+    if not path:
+        return value
+    copy = json.loads(json.dumps(answer))
+    node = copy
+    for step in path[:-1]:
+        if isinstance(step, int):
+            if not isinstance(node, list) or not node:
+                return None
+            node = node[step]
+        elif isinstance(node, dict) and isinstance(node.get(step), (dict, list)):
+            node = node[step]
+        else:
+            return None
+    last = path[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or not node:
+            return None
+        node[last] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        return None
+    return copy
 
 
 def draw_answers(schema: dict[str, Any], n: int) -> list[Any]:
