@@ -34,8 +34,9 @@ def _runtime(module: str) -> ModuleType:
 
 
 if TYPE_CHECKING:  # the type checker reads the same files as a namespace package
-    from templates.runtime import compat, contract, operation
+    from templates.runtime import compat, contract, operation, settings
 else:
     contract = _runtime("contract")
     operation = _runtime("operation")
     compat = _runtime("compat")
+    settings = _runtime("settings")  # the one option table (the generated README lists it)

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generator import escape, formatting, registry, schemas, versions
-from generator.contract import contract, operation
+from generator.contract import contract, operation, settings
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
 from generator.models import ModelsJob
@@ -62,6 +62,7 @@ def environment() -> Environment:
     env.filters["pytuple"] = pytuple
     env.filters["code"] = lambda value: escape.code_span(value, table=True)  # in a table cell
     env.filters["code_inline"] = escape.code_span
+    env.filters["md"] = escape.markdown  # text in a table cell or a line, markup escaped
     return env
 
 
@@ -328,6 +329,19 @@ def instructions(api: Api) -> str:
     )
 
 
+def server_options(option_prefix: str, base_url_env: str) -> list[dict[str, str]]:
+    """Every option of the generated server, from the runtime's one option table:
+    its flag, its environment variable and what it does (the generated README's
+    table, which therefore cannot fall behind ``--help``)."""
+    named = {"base_url_env": base_url_env}
+    out = []
+    for option in settings.OPTIONS:
+        flag = "--" + option.name.replace("_", "-")
+        env = named.get(option.env, "") if option.env else option_prefix + option.name.upper()
+        out.append({"flag": flag, "env": env, "help": option.help})
+    return out
+
+
 def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
     prefix = options.env_prefix
     api_view = {
@@ -365,6 +379,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
             "client_secret": f"{prefix}_CLIENT_SECRET",
             "prefix": f"{prefix}_MCP_",
         },
+        "options": server_options(f"{prefix}_MCP_", f"{prefix}_BASE_URL"),
         "auth": auth,
         "auth_doc": auth_doc,
         "tools": [
