@@ -259,8 +259,10 @@ else:  # pragma: no cover - a uvicorn built differently: its workers stop as uvi
     GracefulProcess = None  # type: ignore[assignment, misc]
 
 
-def serve(app: Any, host: str, port: int, grace: float) -> None:
-    """One process: drain on SIGTERM/SIGINT, then exit normally."""
+def _config(app: Any, host: str, port: int, grace: float, **more: Any) -> Any:
+    """uvicorn's settings for this server: idle connections kept past the
+    clients' own keep-alive, and ``grace`` seconds for calls in flight at shutdown
+    (``GracefulServer`` reads it; uvicorn's own timeout a little later)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -268,25 +270,21 @@ def serve(app: Any, host: str, port: int, grace: float) -> None:
         log_level="warning",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=max(1, int(grace) + 2),
+        **more,
     )
     config.shutdown_grace = grace  # type: ignore[attr-defined]
-    GracefulServer(config).run()
+    return config
+
+
+def serve(app: Any, host: str, port: int, grace: float) -> None:
+    """One process: drain on SIGTERM/SIGINT, then exit normally."""
+    GracefulServer(_config(app, host, port, grace)).run()
 
 
 def serve_workers(target: str, host: str, port: int, workers: int, grace: float) -> None:
     """Several processes (stateless mode), each a ``GracefulServer``: on SIGTERM or
     SIGINT every worker drains as one process does, and the supervisor exits 0."""
-    config = uvicorn.Config(
-        target,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=max(1, int(grace) + 2),
-    )
-    config.shutdown_grace = grace  # type: ignore[attr-defined]
+    config = _config(target, host, port, grace, factory=True, workers=workers)
     if GracefulProcess is None:  # pragma: no cover - another uvicorn: its own stop
         uvicorn.run(
             target,
