@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from generator.contract import compat
+from generator.contract import compat, dialects
 from generator.ir import Api, Tool
 
 
@@ -19,7 +19,7 @@ def tool_json(tool: Tool, profile: str = "default") -> dict[str, Any]:
     """The tool as ``tools/list`` serves it."""
     content_type = tool.body.content_type if tool.body is not None else ""
     keep_null = tool.method == "PATCH" or "merge-patch" in content_type  # as catalog.keeps_null
-    schema = compat.served_schema(tool.input_schema, profile, keep_null)
+    schema = dialects.served_schema(tool.input_schema, profile, keep_null)
     out: dict[str, Any] = {
         "name": tool.name,
         "title": tool.title,

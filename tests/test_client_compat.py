@@ -14,7 +14,7 @@ import pytest
 import yaml
 from mcp import Client
 
-from generator.contract import compat
+from generator.contract import compat, dialects
 from generator.diagnostics import Diagnostics
 from generator.lint import lint_api, tool_json
 from generator.operations import Options, build
@@ -159,7 +159,7 @@ def test_recursive_schemas_keep_defs_by_default_and_inline_for_gemini() -> None:
     )
     tool = api.tools[0]
     assert "$defs" in tool.input_schema and "Json" in tool.input_schema["$defs"]
-    gem = compat.gemini_schema(tool.input_schema)
+    gem = dialects.gemini_schema(tool.input_schema)
     text = json.dumps(gem)
     assert "$ref" not in text and "$defs" not in text and "recursive structure" in text
     assert lint_api(api, ALL) == []
@@ -220,7 +220,7 @@ def test_gemini_rules_fire_on_the_default_profile_and_not_on_the_gemini_one() ->
     tool = {"name": "t", "description": "d", "inputSchema": schema}
     rules = {v.rule for v in compat.lint([tool], ("gemini",))}
     assert {"gemini-format", "gemini-type-list", "gemini-enum", "gemini-keyword"} <= rules
-    gem = compat.gemini_schema(schema)
+    gem = dialects.gemini_schema(schema)
     assert compat.lint([{**tool, "inputSchema": gem}], ("gemini",)) == []
     assert gem["properties"]["n"] == {
         "type": "integer",

@@ -26,7 +26,7 @@ from mcp.shared.exceptions import MCPError
 
 
 def served_schema(schema: dict[str, Any], keep_null: bool) -> dict[str, Any]:
-    """The inputSchema as artie-mcp lists it, by its runtime's own compat module
+    """The inputSchema as artie-mcp lists it, by its runtime's own dialects module
     (standard-library only, loaded from templates/runtime), so both servers list
     the same bytes."""
     if "compat" not in _loaded:
@@ -37,7 +37,7 @@ def served_schema(schema: dict[str, Any], keep_null: bool) -> dict[str, Any]:
         package = pytypes.ModuleType("bench_runtime")
         package.__path__ = [str(Path(__file__).resolve().parents[2] / "templates" / "runtime")]
         sys.modules["bench_runtime"] = package
-        _loaded["compat"] = importlib.import_module("bench_runtime.compat")
+        _loaded["compat"] = importlib.import_module("bench_runtime.dialects")
     return _loaded["compat"].served_schema(schema, "default", keep_null)  # type: ignore[no-any-return]
 
 

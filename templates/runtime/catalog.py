@@ -11,8 +11,9 @@ import mcp.types as types
 from mcp.shared.exceptions import MCPError
 
 from . import compact
-from .compat import compact_reason, served_schema
+from .compat import compact_reason
 from .contract import MAX_DESCRIPTION
+from .dialects import served_schema
 from .operation import Operation, PackageInfo
 from .settings import Settings
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.contract import compat
+from generator.contract import compat, dialects
 from tests.conftest import REPO
 
 
@@ -45,7 +45,7 @@ def test_patterns_outside_the_portable_subset_are_flagged(pattern: str) -> None:
     ],
 )
 def test_portable_patterns_pass(pattern: str) -> None:
-    assert compat.portable_pattern(pattern)
+    assert dialects.portable_pattern(pattern)
 
 
 def test_tool_count_rule_per_client() -> None:
@@ -73,7 +73,7 @@ def test_gemini_flags_nested_objects_without_properties() -> None:
     pointers = {v.pointer for v in found if v.rule == "gemini-empty-properties"}
     assert pointers == {"/inputSchema/properties/m", "/inputSchema/properties/n"}
     # the Gemini dialect serves them as any value, which Gemini takes
-    assert compat.lint([tool(compat.gemini_schema(schema))], ("gemini",)) == []
+    assert compat.lint([tool(dialects.gemini_schema(schema))], ("gemini",)) == []
 
 
 def spec_file(tmp_path: Path, paths: dict[str, Any]) -> Path:

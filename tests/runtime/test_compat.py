@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.contract import compat
+from generator.contract import dialects
 
 NULLABLE = {
     "type": "object",
@@ -25,7 +25,7 @@ NULLABLE = {
 
 
 def test_the_default_profile_leaves_out_what_only_the_server_enforces() -> None:
-    served = compat.served_schema(NULLABLE)
+    served = dialects.served_schema(NULLABLE)
     assert "additionalProperties" not in served  # unknown arguments are still refused
     props = served["properties"]
     assert props["id"] == {"type": ["string", "null"]}  # required: null is a value to send
@@ -39,10 +39,10 @@ def test_the_default_profile_leaves_out_what_only_the_server_enforces() -> None:
 
 
 def test_a_merge_patch_keeps_null_where_it_clears_a_field() -> None:
-    served = compat.served_schema(NULLABLE, keep_null=True)
+    served = dialects.served_schema(NULLABLE, keep_null=True)
     assert served["properties"]["note"] == NULLABLE["properties"]["note"]
     assert "additionalProperties" not in served
 
 
 def test_the_gemini_profile_is_the_gemini_dialect() -> None:
-    assert compat.served_schema(NULLABLE, "gemini") == compat.gemini_schema(NULLABLE)
+    assert dialects.served_schema(NULLABLE, "gemini") == dialects.gemini_schema(NULLABLE)
