@@ -589,7 +589,9 @@ def test_idle_connections_outlive_the_clients_keep_alive(tmp_path: Path) -> None
 def test_many_concurrent_sessions_end_without_a_client_error(
     tmp_path: Path, args: list[str], mode: str
 ) -> None:
-    sessions, calls = 100, 10  # `make bench` runs 200 x 50 and reports the figures
+    # `make bench` runs 200 x 50 and reports the figures; the keep-alive race behind the
+    # errors once seen here is pinned down by test_idle_connections_outlive_the_clients_keep_alive
+    sessions, calls = 60, 10
     errors: list[str] = []
     with Upstream() as upstream:
         upstream.default = Reply(200, {"items": []})

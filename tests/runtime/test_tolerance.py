@@ -36,7 +36,7 @@ from tests.support.upstream import Reply, Upstream
 
 PAIRS = list(zip(ARTIE_VERSIONS, ARTIE_VERSIONS[1:], strict=False))
 ANSWERS_PER_TOOL = 2
-DRAWN_PER_TOOL = 3  # drawn per changed tool; those the older spec rejects are served first
+DRAWN_PER_TOOL = 2  # drawn per changed tool; those the older spec rejects are served first
 
 
 @functools.cache
