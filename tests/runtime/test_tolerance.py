@@ -192,6 +192,9 @@ def test_a_server_from_the_older_spec_passes_newer_answers_on(
     base: str, head: str, tmp_path: Path, record_property: Any
 ) -> None:
     changed = changed_responses(ir(base), ir(head))
+    if not changed:  # no documented response changed: no answer of the newer release is new
+        record_property("drifted_answers", 0)
+        return
     app = generate_app(artie_spec(base), tmp_path, f"tol_{base}")
     with Upstream() as upstream:
         server = tool_server(
