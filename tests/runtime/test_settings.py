@@ -68,3 +68,21 @@ def test_a_bad_value_names_the_option_as_given_and_what_is_allowed(
     with pytest.raises(ValueError) as caught:
         runtime("settings").Settings.load(package(), flags, env, str(config) if file else None)
     assert message in str(caught.value)
+
+
+def test_the_confirm_secret_comes_from_a_file_every_replica_can_read(tmp_path: Path) -> None:
+    """--confirm-secret-file: the signing key replicas share without putting it in
+    their environment; a short key or an unreadable file stops the start, naming it."""
+    load = runtime("settings").Settings.load
+    secret = tmp_path / "confirm.key"
+    secret.write_text("k" * 40 + "\n")
+    flags = {"confirm_secret_file": str(secret)}
+    assert load(package(), flags, {}).confirm_secret == "k" * 40
+    from_env = {"ARTIE_MCP_CONFIRM_SECRET_FILE": str(secret)}
+    assert load(package(), {}, from_env).confirm_secret == "k" * 40
+    secret.write_text("short\n")
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        load(package(), flags, {})
+    missing = tmp_path / "absent.key"
+    with pytest.raises(ValueError, match=f"cannot read confirm secret file {missing}"):
+        load(package(), {"confirm_secret_file": str(missing)}, {})
