@@ -18,7 +18,7 @@ from generator.ir import Api, Tool
 def tool_json(tool: Tool, profile: str = "default") -> dict[str, Any]:
     """The tool as ``tools/list`` serves it."""
     content_type = tool.body.content_type if tool.body is not None else ""
-    keep_null = tool.method == "PATCH" or "merge-patch" in content_type  # as catalog.keeps_null
+    keep_null = dialects.keeps_null(tool.method, content_type)
     schema = dialects.served_schema(tool.input_schema, profile, keep_null)
     out: dict[str, Any] = {
         "name": tool.name,

@@ -333,13 +333,13 @@ def server_options(option_prefix: str, base_url_env: str) -> list[dict[str, str]
     """Every option of the generated server, from the runtime's one option table:
     its flag, its environment variable and what it does (the generated README's
     table, which therefore cannot fall behind ``--help``)."""
-    named = {"base_url_env": base_url_env}
-    out = []
-    for option in settings.OPTIONS:
-        flag = "--" + option.name.replace("_", "-")
-        env = named.get(option.env, "") if option.env else option_prefix + option.name.upper()
-        out.append({"flag": flag, "env": env, "help": option.help})
-    return out
+    from types import SimpleNamespace
+
+    names = SimpleNamespace(option_env_prefix=option_prefix, base_url_env=base_url_env)
+    return [
+        {"flag": o.flag, "env": o.env_name(names), "help": o.help}  # type: ignore[arg-type]
+        for o in settings.OPTIONS
+    ]
 
 
 def _context(api: Api, options: RenderOptions) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 
-def served_schema(schema: dict[str, Any], keep_null: bool) -> dict[str, Any]:
+def served_schema(schema: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """The inputSchema as artie-mcp lists it, by its runtime's own dialects module
     (standard-library only, loaded from templates/runtime), so both servers list
     the same bytes."""
@@ -38,7 +38,10 @@ def served_schema(schema: dict[str, Any], keep_null: bool) -> dict[str, Any]:
         package.__path__ = [str(Path(__file__).resolve().parents[2] / "templates" / "runtime")]
         sys.modules["bench_runtime"] = package
         _loaded["compat"] = importlib.import_module("bench_runtime.dialects")
-    return _loaded["compat"].served_schema(schema, "default", keep_null)  # type: ignore[no-any-return]
+    dialects = _loaded["compat"]
+    content_type = (entry.get("body") or {}).get("content_type", "")
+    keep_null = dialects.keeps_null(entry["method"], content_type)
+    return dialects.served_schema(schema, "default", keep_null)  # type: ignore[no-any-return]
 
 
 _loaded: dict[str, Any] = {}
@@ -67,7 +70,7 @@ def load_tools(package_dir: Path) -> tuple[list[t.Tool], dict[str, Any]]:
                 name=name,
                 title=entry["title"],
                 description=entry["description"],
-                input_schema=served_schema(entry["input_schema"], keep_null=entry["method"] == "PATCH"),
+                input_schema=served_schema(entry["input_schema"], entry),
                 output_schema=entry.get("output_schema"),
                 annotations=t.ToolAnnotations(**hints(entry["annotations"])),
             )

@@ -13,7 +13,7 @@ from mcp.shared.exceptions import MCPError
 from . import compact
 from .compat import compact_reason
 from .contract import MAX_DESCRIPTION
-from .dialects import served_schema
+from .dialects import keeps_null, served_schema
 from .operation import Operation, PackageInfo
 from .settings import Settings
 
@@ -35,9 +35,10 @@ class Catalog:
         self._tools: list[types.Tool] | None = None
         self._result: dict[str, Any] | None = None
         self.compact_reason: str | None = None
-        # the default: compact when the full list breaks a limit (decided the same way each start)
-        self.compact_automatic = settings.compact is None
-        if self.compact_automatic:
+        # compact mode: as the operator says, else when the full list breaks a limit (decided
+        # the same way at each start, so the settings keep "not said")
+        self.compact = bool(settings.compact)
+        if settings.compact is None:
             self._decide_compact()
         self.instructions = instructions(package, served.values(), not_exposed, settings)
 
@@ -47,7 +48,7 @@ class Catalog:
             types.ListToolsResult(tools=full).model_dump_json(by_alias=True, exclude_none=True)
         )
         self.compact_reason = compact_reason(len(full), size, self.settings.tools_list_budget)
-        self.settings.compact = self.compact_reason is not None
+        self.compact = self.compact_reason is not None
         if self.compact_reason is None:
             self._tools = full
             return
@@ -63,7 +64,7 @@ class Catalog:
 
     def tools(self) -> list[types.Tool]:
         if self._tools is None:
-            if self.settings.compact:
+            if self.compact:
                 self._tools = compact.tools(len(self.served))
             else:
                 self._tools = [self.tool(op) for op in self.served.values()]
@@ -81,7 +82,7 @@ class Catalog:
 
     def listing(self, profile: str) -> list[dict[str, Any]]:
         """tools/list as JSON in a schema profile (``artie-mcp lint`` compares them)."""
-        if self.settings.compact:
+        if self.compact:
             tools = self.tools()
         else:
             tools = [self.tool(op, profile) for op in self.served.values()]
@@ -90,7 +91,9 @@ class Catalog:
     def tool(self, op: Operation, profile: str | None = None) -> types.Tool:
         # arguments are always checked against the full op.input_schema
         profile = profile or self.settings.schema_profile
-        input_schema = served_schema(op.input_schema, profile, keeps_null(op))
+        content_type = op.body.content_type if op.body is not None else ""
+        keep_null = keeps_null(op.method, content_type)
+        input_schema = served_schema(op.input_schema, profile, keep_null)
         return types.Tool(
             name=op.name,
             title=op.title,
@@ -102,7 +105,7 @@ class Catalog:
 
     def input_schema(self, name: str) -> dict[str, Any] | None:
         """The advertised inputSchema of a served tool (the SDK checks Mcp-Param headers with it)."""
-        if self.settings.compact:
+        if self.compact:
             found = next((t for t in self.tools() if t.name == name), None)
             return found.input_schema if found is not None else None
         op = self.served.get(name)
@@ -140,13 +143,6 @@ class Catalog:
         text = "\n".join(lines)
         contents = types.TextResourceContents(uri=uri, mime_type="text/markdown", text=text)
         return types.ReadResourceResult(contents=[contents])
-
-
-def keeps_null(op: Operation) -> bool:
-    """Whether null is a value worth advertising for optional arguments: in a
-    patch it clears a field, elsewhere leaving the argument out says the same."""
-    content_type = op.body.content_type if op.body is not None else ""
-    return op.method == "PATCH" or "merge-patch" in content_type
 
 
 def instructions(

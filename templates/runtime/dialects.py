@@ -89,6 +89,12 @@ def portable_pattern(pattern: str) -> bool:
 # -- what the server serves ---------------------------------------------------------
 
 
+def keeps_null(method: str, content_type: str) -> bool:
+    """Whether null is a value worth advertising for optional arguments: in a
+    patch it clears a field, elsewhere leaving the argument out says the same."""
+    return method == "PATCH" or "merge-patch" in content_type
+
+
 def served_schema(
     schema: dict[str, Any], profile: str = "default", keep_null: bool = False
 ) -> dict[str, Any]:

@@ -274,7 +274,7 @@ class Perimeter:
         scoped = self.of(ctx)
         if scoped is None:
             return catalog.tools()
-        if self.settings.compact:
+        if catalog.compact:
             return compact.tools(len(scoped.served))
         return [t for t in catalog.tools() if t.name in scoped.served]
 

@@ -145,7 +145,7 @@ class ToolServer:
         if not api_key and header and ctx.request is not None:
             api_key = getattr(ctx.request, "headers", {}).get(header) or None
         name, arguments = params.name, params.arguments or {}
-        if self.settings.compact and name in compact.NAMES:
+        if self.catalog.compact and name in compact.NAMES:
             routed = compact.route(name, arguments, served, self.catalog)
             if isinstance(routed, types.CallToolResult):
                 return routed

@@ -73,6 +73,10 @@ class Option:
                 return f"expected {expected}"
         return None
 
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
     def env_name(self, package: PackageInfo) -> str:
         return (
             str(getattr(package, self.env))
@@ -389,7 +393,7 @@ class Settings:
         settings.apply(
             {k: v for k, v in (flags or {}).items() if v is not None},
             "flags",
-            lambda o, key, value: f"--{o.name.replace('_', '-')} {value}",
+            lambda o, key, value: f"{o.flag} {value}",
         )
         settings.api_key = env.get(package.api_key_env) or None
         base = env_base(package.api_key_env)

@@ -90,7 +90,7 @@ def add_options(p: argparse.ArgumentParser, package: PackageInfo, argparse_defau
         help="settings file (keys are the option names)",
     )
     for option in OPTIONS:
-        flag = "--" + option.name.replace("_", "-")
+        flag = option.flag
         text = f"{option.help} (env {option.env_name(package)})"
         if option.kind == "bool":
             p.add_argument(
@@ -242,8 +242,6 @@ def effective_flags(tool_server: ToolServer) -> tuple[list[str], dict[str, str]]
         value = getattr(settings, o.name)
         if o.name == "confirm_secret" and settings.confirm_secret_file:
             continue  # read from the file, which the flags name
-        if o.name == "compact" and tool_server.catalog.compact_automatic:
-            continue  # decided at start from the list's size: the printed command decides alike
         if value == getattr(defaults, o.name) or value is None or value == []:
             continue
         if o.secret:
