@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,12 @@ def _is_pipe(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+# An answer to a request as the SDK writes it (pydantic's field order: jsonrpc, id, then
+# result or error); requests and notifications it sends have "method" there instead, and
+# the answer to an unreadable line has a null id (no request of the count).
+ANSWER = re.compile(r'\{"jsonrpc":"2\.0","id":(?:"(?:[^"\\]|\\.)*"|-?\d+),"(?:result|error)"')
+
+
 class _Pending:
     """Requests read and not yet answered. A client closing stdin is shutting the
     server down (MCP's stdio lifecycle): the reader waits for answers in flight
@@ -65,7 +72,7 @@ class _Pending:
             self.count += 1
 
     def written(self, text: str) -> None:
-        if ('"result"' in text or '"error"' in text) and '"method"' not in text[:200]:
+        if ANSWER.match(text):
             self.count -= 1
             self.changed.set()
 

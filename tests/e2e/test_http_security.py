@@ -479,12 +479,14 @@ def test_calls_still_running_after_the_grace_period_are_audited_as_cancelled(
     assert line["tool"] == "pipeline_list" and line["outcome"] == "cancelled", line
 
 
-def closed_stdin_during_a_call(tmp_path: Path, delay: float, grace: str) -> tuple[dict, bytes]:
+def closed_stdin_during_a_call(
+    tmp_path: Path, delay: float, grace: str, answer: Any = None
+) -> tuple[dict, bytes]:
     """A call in flight when the client closes stdin (MCP's stdio shutdown): its
     audit line and what the server wrote after the initialize answer."""
     audit = tmp_path / "audit.jsonl"
     with Upstream() as upstream:
-        upstream.default = Reply(200, {"items": []}, delay=delay)
+        upstream.default = Reply(200, answer or {"items": []}, delay=delay)
         env = {
             "PATH": os.environ.get("PATH", ""),
             "ARTIE_API_KEY": KEY,
@@ -534,6 +536,18 @@ def test_a_closed_stdin_lets_a_call_in_flight_finish_within_the_grace(tmp_path: 
     assert line["tool"] == "pipeline_list" and line["outcome"] == "ok", line
     answer = json.loads(rest.decode().strip().splitlines()[-1])
     assert answer["id"] == 2 and answer["result"]["isError"] is False
+
+
+def test_a_closed_stdin_ends_as_soon_as_the_last_answer_is_written(tmp_path: Path) -> None:
+    """An answer whose data names a "method" is an answer all the same: the server
+    exits once it is written, not when the grace period runs out."""
+    started = time.monotonic()
+    line, rest = closed_stdin_during_a_call(
+        tmp_path, delay=0.5, grace="20", answer={"method": "GET", "items": []}
+    )
+    took = time.monotonic() - started
+    assert line["outcome"] == "ok" and b'"method":"GET"' in rest.replace(b" ", b"")
+    assert took < 12, took  # the grace is 20 s
 
 
 def test_idle_connections_outlive_the_clients_keep_alive(tmp_path: Path) -> None:
