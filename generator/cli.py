@@ -7,18 +7,16 @@ exit; nothing is written unless the whole run succeeded.
 from __future__ import annotations
 
 import argparse
-import re
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from generator import __version__, drift, escape, lock, naming, versions
+from generator import __version__, config, drift, escape, lock
 from generator.diagnostics import Diagnostics, GeneratorError
-from generator.operations import Options
 from generator.output import destination, diff_tree, write_tree
-from generator.render import RenderOptions
 
 MAX_PROBLEMS_SHOWN = 50
 # the tools whose releases decide the bytes of the output (pinned in pyproject.toml)
@@ -49,46 +47,7 @@ def _add_spec(p: argparse.ArgumentParser) -> None:
 
 
 def _add_generation(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tool-prefix", default="", help="prefix for every tool name (e.g. artie_)")
-    p.add_argument(
-        "--max-name-length",
-        type=int,
-        default=naming.DEFAULT_MAX_NAME_LENGTH,
-        help="longest tool name; longer ones get a readable stem and a short hash (default 48)",
-    )
-    p.add_argument("--package", default="artie_mcp", help="import package name (default artie_mcp)")
-    p.add_argument(
-        "--dist-name", default=None, help="distribution name (default: package with '-')"
-    )
-    p.add_argument("--command", default=None, help="console script name (default: the dist name)")
-    p.add_argument(
-        "--env-prefix",
-        default=None,
-        help="prefix of the server's environment variables (default: from the package, ARTIE for artie_mcp)",
-    )
-    p.add_argument(
-        "--config",
-        metavar="TOML",
-        help='generator config: [chunk] <operation> = "<body array field>" marks bodies the server may split',
-    )
-    p.add_argument(
-        "--prompts",
-        metavar="DIR",
-        help="folder of workflow prompts (*.md with YAML front matter) to serve; tools they name must exist",
-    )
-    p.add_argument(
-        "--registry-name",
-        default=None,
-        metavar="NAME",
-        help="the server's name in the MCP Registry, in server.json and the README's mcp-name line "
-        "(default io.github.artie-labs/<dist name>; io.github.OWNER/... for a GitHub login)",
-    )
-    p.add_argument(
-        "--package-version",
-        metavar="PEP440",
-        help="version of the generated package (default: info.version, mapped to PEP 440)",
-    )
-    p.add_argument("--no-models", action="store_true", help="skip the Pydantic models module")
+    config.add_arguments(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     p.add_argument(
@@ -146,8 +105,8 @@ def parser() -> argparse.ArgumentParser:
     )
     lt.add_argument(
         "--server-key",
-        default="artie",
-        help="the key the client knows the server by (name budgets)",
+        default=None,
+        help="the key the client knows the server by (name budgets; default: the dist name without -mcp)",
     )
     lt.add_argument("--format", choices=("text", "json"), default="text")
     _add_generation(lt)
@@ -195,79 +154,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _render_options(args: argparse.Namespace) -> RenderOptions:
-    package = args.package
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", package):
-        raise GeneratorError(f"--package {package!r} is not a Python identifier")
-    dist = args.dist_name or package.replace("_", "-")
-    command = args.command or dist
-    prefix = args.env_prefix or re.sub(r"_mcp$", "", package).upper()
-    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", dist):
-        raise GeneratorError(
-            f"--dist-name {dist!r} is not a distribution name (letters, digits, '.', '_', '-'; "
-            "a letter or digit at each end)"
-        )
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", command):
-        raise GeneratorError(
-            f"--command {command!r} may only use letters, digits, '.', '_' and '-'"
-        )
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", prefix):
-        raise GeneratorError(
-            f"--env-prefix {prefix!r} is not an environment variable name (letters, digits, '_')"
-        )
-    wanted = getattr(args, "package_version", None)
-    if wanted is not None and not versions.is_pep440(wanted):
-        raise GeneratorError(
-            f"--package-version {wanted!r} is not a PEP 440 version (e.g. 1.2.3, 1.2.3rc1, 1.2.3.post1)"
-        )
-    registry_name = getattr(args, "registry_name", None)
-    if registry_name is not None:
-        from generator.registry import check_name
-
-        problem = check_name(registry_name)
-        if problem:
-            raise GeneratorError(f"--registry-name: {problem}")
-    return RenderOptions(
-        package=package,
-        dist_name=dist,
-        command=command,
-        env_prefix=prefix,
-        models=not args.no_models,
-        prompts_dir=getattr(args, "prompts", None),
-        registry_name=registry_name,
-        package_version=wanted,
-    )
-
-
-def _build_options(args: argparse.Namespace) -> Options:
-    if not 8 <= args.max_name_length <= 64:
-        raise GeneratorError("--max-name-length must be between 8 and 64")
-    if args.tool_prefix and not naming.TOOL_NAME.match(args.tool_prefix):
-        raise GeneratorError(
-            f"--tool-prefix {args.tool_prefix!r} may only use letters, digits, '_' and '-'"
-        )
-    chunk: tuple[tuple[str, str], ...] = ()
-    if args.config:
-        import tomllib
-
-        try:
-            config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise GeneratorError(f"cannot read config {args.config}: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise GeneratorError(
-                f"config {args.config} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
-                f"at offset {exc.start}): it must be a TOML file"
-            ) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise GeneratorError(f"config {args.config} is not valid TOML: {exc}") from None
-        unknown = set(config) - {"chunk"}
-        if unknown:
-            raise GeneratorError(f"config {args.config}: unknown section(s) {sorted(unknown)}")
-        chunk = tuple((str(k), str(v)) for k, v in (config.get("chunk") or {}).items())
-    return Options(tool_prefix=args.tool_prefix, max_name_length=args.max_name_length, chunk=chunk)
-
-
 def _print_diagnostics(diagnostics: Diagnostics, quiet: bool) -> None:
     for d in diagnostics.items:
         if d.level == "info" and quiet:
@@ -278,15 +164,13 @@ def _print_diagnostics(diagnostics: Diagnostics, quiet: bool) -> None:
 def _generate(args: argparse.Namespace, write: bool) -> int:
     from generator import pipeline
 
-    build_options = _build_options(args)
-    render_options = _render_options(args)
+    settings = config.from_arguments(args)
     if write:
         destination(args.out)  # refused folders are refused before any work
     started = time.perf_counter()
     result = pipeline.build(
         args.spec,
-        build_options,
-        render_options,
+        settings,
         progress=(
             args.progress if args.progress is not None else (not args.quiet and sys.stderr.isatty())
         ),
@@ -338,10 +222,11 @@ def _lint(args: argparse.Namespace) -> int:
     from generator.lint import lint_api
 
     spec = loading.load(args.spec)
-    api = operations.build(spec.doc, _build_options(args), Diagnostics())
+    settings = config.from_arguments(args)
+    api = operations.build(spec.doc, settings, Diagnostics())
     chosen = args.client or ["all"]
     clients = compat.CLIENTS if "all" in chosen else tuple(dict.fromkeys(chosen))
-    found = lint_api(api, clients, args.server_key)
+    found = lint_api(api, clients, args.server_key or settings.server_key)
     if args.format == "json":
         print(json.dumps([v.as_dict() for v in found], indent=2))
     else:
@@ -438,4 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("artie-mcp-gen: interrupted; nothing written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (| head): no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+        return 141
     return 2

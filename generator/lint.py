@@ -32,7 +32,7 @@ def tool_json(tool: Tool, profile: str = "default") -> dict[str, Any]:
     return out
 
 
-def lint_api(api: Api, clients: tuple[str, ...], server_key: str = "artie") -> list[Any]:
+def lint_api(api: Api, clients: tuple[str, ...], server_key: str) -> list[Any]:
     """What each client would reject of the tools. The tool-count rule applies to
     what the server lists by default: compact mode's three tools when the full
     list would break a limit (``compact_reason``)."""

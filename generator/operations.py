@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from generator import naming, policy, schemas
+from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics
 from generator.ir import JSON, Api, Body, Param, Tool, Webhook
@@ -38,13 +38,6 @@ FILE_SCHEMA: JSON = {
 
 
 PROJECT_MIN_CHARS = 1500  # object results this large (as schema) get a field projection
-
-
-@dataclass(frozen=True)
-class Options:
-    tool_prefix: str = ""
-    max_name_length: int = naming.DEFAULT_MAX_NAME_LENGTH
-    chunk: tuple[tuple[str, str], ...] = ()  # (tool name or operationId, body array field)
 
 
 def digest(spec: JSON) -> str:
@@ -103,7 +96,11 @@ def auth_scheme(spec: JSON) -> JSON:
 
 class Builder:
     def __init__(
-        self, spec: JSON, options: Options, diagnostics: Diagnostics, spec_digest: str | None = None
+        self,
+        spec: JSON,
+        options: GeneratorConfig,
+        diagnostics: Diagnostics,
+        spec_digest: str | None = None,
     ) -> None:
         self.spec = spec
         self.spec_digest = spec_digest
@@ -545,7 +542,7 @@ def _is_json(content_type: str) -> bool:
 
 
 def build(
-    spec: JSON, options: Options, diagnostics: Diagnostics, spec_digest: str | None = None
+    spec: JSON, options: GeneratorConfig, diagnostics: Diagnostics, spec_digest: str | None = None
 ) -> Api:
     """The IR; ``spec_digest`` when the caller has already hashed the spec."""
     return Builder(spec, options, diagnostics, spec_digest).build()

@@ -12,10 +12,11 @@ from typing import Any, TypeVar
 
 from generator import cache, operations
 from generator import load as loading
+from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api
 from generator.models import ModelsJob
-from generator.render import RenderOptions, render
+from generator.render import render
 
 T = TypeVar("T")
 
@@ -51,8 +52,7 @@ class Stages:
 
 def build(
     source: str,
-    build_options: operations.Options,
-    render_options: RenderOptions,
+    config: GeneratorConfig,
     *,
     validate: bool = True,
     progress: bool = False,
@@ -62,13 +62,13 @@ def build(
     spec: dict[str, Any] = stages.run("parse", lambda: loading.document(raw, source))
     digest = stages.run("digest", lambda: operations.digest(spec))
     models = None
-    if render_options.models:  # started now: it runs while the spec is validated
+    if config.models:  # started now: it runs while the spec is validated
         models = ModelsJob(spec, digest)
     try:
         findings: list[str] = []
         if validate:
             findings = stages.run("validate", lambda: _validate(spec, digest, source))
-        return _build(spec, build_options, render_options, stages, models, digest, findings)
+        return _build(spec, config, stages, models, digest, findings)
     finally:
         if models is not None:
             models.close()
@@ -95,8 +95,7 @@ def _validate(spec: dict[str, Any], digest: str, source: str) -> list[str]:
 
 def _build(
     spec: dict[str, Any],
-    build_options: operations.Options,
-    render_options: RenderOptions,
+    config: GeneratorConfig,
     stages: Stages,
     models: ModelsJob | None,
     digest: str,
@@ -108,31 +107,49 @@ def _build(
         diagnostics.warning(
             where, f"{message} (not valid OpenAPI: generated as written; --strict refuses it)"
         )
-    api = stages.run("ir", lambda: operations.build(spec, build_options, diagnostics, digest))
+    api = stages.run("ir", lambda: operations.build(spec, config, diagnostics, digest))
     if not api.tools and not api.excluded:
         diagnostics.warning("#/paths", "the spec has no operations: the server will have no tools")
-    stages.run("lint", lambda: _lint(api, diagnostics))
+    stages.run("lint", lambda: _lint(api, diagnostics, config.server_key))
     prompts = None
-    if render_options.prompts_dir:
+    if config.prompts:
         from generator.prompts import load_prompts
 
-        directory = Path(render_options.prompts_dir)
+        directory = Path(config.prompts)
         prompts = stages.run("prompts", lambda: load_prompts(directory, api, diagnostics))
     if diagnostics.has_errors:
         return Result(api=api, files={}, diagnostics=diagnostics, timings=stages.timings)
     count = len(api.tools) + len(api.excluded)
     files = stages.run(
         "render",
-        lambda: render(api, render_options, spec, diagnostics, prompts, models),
+        lambda: render(api, config, spec, diagnostics, prompts, models),
         f"{count} tool modules, models, black",
     )
     return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
 
 
-def _lint(api: Api, diagnostics: Diagnostics) -> None:
+LINT_SHOWN = 5  # findings shown per client and rule; the rest are counted
+
+
+def _lint(api: Api, diagnostics: Diagnostics, server_key: str) -> None:
     """A tool list that a real client rejects is a broken product: fail generation."""
     from generator.contract import compat
     from generator.lint import lint_api
 
-    for v in lint_api(api, compat.CLIENTS):
-        diagnostics.error(f"{v.tool} ({v.client})", f"{v.rule} at {v.pointer}: {v.message}")
+    found = lint_api(api, compat.CLIENTS, server_key)
+    by_rule: dict[tuple[str, str], list[Any]] = {}
+    for v in found:
+        by_rule.setdefault((v.client, v.rule), []).append(v)
+    for (client, rule), group in by_rule.items():
+        for v in group[:LINT_SHOWN]:
+            diagnostics.error(f"{v.tool} ({v.client})", f"{v.rule} at {v.pointer}: {v.message}")
+        if len(group) > LINT_SHOWN:
+            diagnostics.error(
+                f"… ({client})", f"{rule}: {len(group) - LINT_SHOWN} more tools like the above"
+            )
+        if rule == "tool-name-length":
+            diagnostics.error(
+                f"server key {server_key!r} ({client})",
+                "the client counts the key it knows the server by (the dist name without -mcp) "
+                "in each tool name: choose a shorter --dist-name or a smaller --max-name-length",
+            )

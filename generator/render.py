@@ -10,31 +10,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generator import escape, formatting, registry, schemas, versions
+from generator.config import GeneratorConfig
 from generator.contract import contract, operation, settings
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
 from generator.models import ModelsJob
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    package: str = "artie_mcp"
-    dist_name: str = "artie-mcp"
-    command: str = "artie-mcp"
-    env_prefix: str = "ARTIE"  # ARTIE_API_KEY, ARTIE_BASE_URL, ARTIE_MCP_*
-    models: bool = True
-    prompts_dir: str | None = None
-    registry_name: str | None = None  # the MCP Registry's name; default registry.default_name
-    package_version: str | None = None  # --package-version; default: from info.version
 
 
 def pystr(value: Any) -> str:
@@ -71,7 +59,7 @@ def dist_version(version: str) -> str:
     return versions.package_version(version)[0]
 
 
-def package_version(api: Api, options: RenderOptions) -> str:
+def package_version(api: Api, options: GeneratorConfig) -> str:
     return options.package_version or dist_version(api.version)
 
 
@@ -187,7 +175,7 @@ def model_class(component: str | None, classes: frozenset[str]) -> str | None:
 
 def render(
     api: Api,
-    options: RenderOptions,
+    options: GeneratorConfig,
     spec: dict[str, Any],
     diagnostics: Diagnostics,
     prompts: list[dict[str, Any]] | None = None,
@@ -262,7 +250,7 @@ def description(api: Api) -> str:
     return f"MCP server for {escape.line(api.title)}, generated from its OpenAPI spec"
 
 
-def listing(api: Api, options: RenderOptions) -> registry.Package:
+def listing(api: Api, options: GeneratorConfig) -> registry.Package:
     """The package as the MCP Registry and the MCP bundle describe it."""
     prefix = options.env_prefix
     return registry.Package(
@@ -280,7 +268,7 @@ def listing(api: Api, options: RenderOptions) -> registry.Package:
     )
 
 
-def pyproject(api: Api, options: RenderOptions) -> str:
+def pyproject(api: Api, options: GeneratorConfig) -> str:
     """``pyproject.toml``, written by a TOML writer (spec strings are escaped) and
     parsed back before it is used."""
     import tomllib
@@ -342,7 +330,7 @@ def server_options(option_prefix: str, base_url_env: str) -> list[dict[str, str]
     ]
 
 
-def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
+def _context(api: Api, options: GeneratorConfig) -> dict[str, Any]:
     prefix = options.env_prefix
     api_view = {
         "title": escape.line(api.title),
@@ -370,7 +358,7 @@ def _context(api: Api, options: RenderOptions) -> dict[str, Any]:
         "dist_version": package_version(api, options),
         "command": options.command,
         "server_name": options.dist_name,
-        "server_key": contract.server_key(options.dist_name),
+        "server_key": options.server_key,
         "registry_name": options.registry_name or registry.default_name(options.dist_name),
         "env": {
             "api_key": f"{prefix}_API_KEY",

@@ -14,8 +14,9 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from generator import naming
+from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics
-from generator.operations import Options, build
+from generator.operations import build
 from tests.conftest import ARTIE_VERSIONS, artie_spec
 from tests.support import hints
 from tests.support.schemas import refs
@@ -89,7 +90,7 @@ def test_version_generates_and_serves(version: str, tmp_path: Path) -> None:
 
 
 def test_v1_0_0_names_are_derived_readably(tmp_path: Path) -> None:
-    api = build(load("v1.0.0"), Options(), Diagnostics())
+    api = build(load("v1.0.0"), GeneratorConfig(), Diagnostics())
     names = {t.name for t in api.tools}
     assert {
         "pipeline_list",
@@ -103,11 +104,11 @@ def test_v1_0_0_names_are_derived_readably(tmp_path: Path) -> None:
 def test_old_and_new_names_mostly_agree_across_the_operation_id_change() -> None:
     before = {
         (t.method, t.path): t.name
-        for t in build(load("v1.0.53"), Options(), Diagnostics()).all_tools
+        for t in build(load("v1.0.53"), GeneratorConfig(), Diagnostics()).all_tools
     }
     after = {
         (t.method, t.path): t.name
-        for t in build(load("v1.0.54"), Options(), Diagnostics()).all_tools
+        for t in build(load("v1.0.54"), GeneratorConfig(), Diagnostics()).all_tools
     }
     same = sum(1 for k, v in before.items() if after.get(k) == v)
     assert (
@@ -133,8 +134,8 @@ def test_30_nullable_and_31_type_lists_give_identical_tool_schemas(version: str)
     assert old["openapi"].startswith("3.0") and "nullable" in json.dumps(old)
     new = to_31(copy.deepcopy(old))
     new["openapi"] = "3.1.0"
-    a = build(old, Options(), Diagnostics())
-    b = build(new, Options(), Diagnostics())
+    a = build(old, GeneratorConfig(), Diagnostics())
+    b = build(new, GeneratorConfig(), Diagnostics())
     for x, y in zip(a.all_tools, b.all_tools, strict=True):
         assert json.dumps(x.input_schema) == json.dumps(y.input_schema), x.name
         assert json.dumps(x.output_schema) == json.dumps(y.output_schema), x.name

@@ -14,10 +14,11 @@ import pytest
 import yaml
 from mcp import Client
 
+from generator.config import GeneratorConfig
 from generator.contract import compat, dialects
 from generator.diagnostics import Diagnostics
 from generator.lint import lint_api, tool_json
-from generator.operations import Options, build
+from generator.operations import build
 from tests.conftest import ARTIE_VERSIONS, PUBLIC_SPECS, REPO, artie_spec
 from tests.support.served import generate_app, tool_server
 
@@ -43,7 +44,7 @@ def spec(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> dict[s
 
 
 def api_of(doc: dict[str, Any], **options: Any) -> Any:
-    return build(doc, Options(**options), Diagnostics())
+    return build(doc, GeneratorConfig(**options), Diagnostics())
 
 
 ALL = ("claude", "claude-code", "cursor", "openai", "vscode", "gemini")
@@ -95,7 +96,7 @@ def test_union_request_body_goes_under_a_property_and_passes() -> None:
         "input-root-combinator",
         "input-root-object",
     }
-    assert lint_api(api, ALL) == []
+    assert lint_api(api, ALL, "artie") == []
 
 
 def test_arrays_without_items_get_items() -> None:
@@ -120,7 +121,7 @@ def test_arrays_without_items_get_items() -> None:
     )
     api = api_of(doc)
     assert api.tools[0].input_schema["properties"]["tags"] == {"type": "array", "items": {}}
-    assert lint_api(api, ALL) == []
+    assert lint_api(api, ALL, "artie") == []
     raw = [
         {
             **tool_json(api.tools[0]),
@@ -162,7 +163,7 @@ def test_recursive_schemas_keep_defs_by_default_and_inline_for_gemini() -> None:
     gem = dialects.gemini_schema(tool.input_schema)
     text = json.dumps(gem)
     assert "$ref" not in text and "$defs" not in text and "recursive structure" in text
-    assert lint_api(api, ALL) == []
+    assert lint_api(api, ALL, "artie") == []
 
 
 def test_long_descriptions_are_cut_under_the_limit_with_essentials_first() -> None:
@@ -202,7 +203,7 @@ def test_list_responses_are_wrapped_in_an_object() -> None:
         {**tool_json(api.tools[0]), "outputSchema": {"type": "array", "items": {"type": "string"}}}
     ]
     assert [v.rule for v in compat.lint(raw, ("claude",))] == ["output-root-object"]
-    assert lint_api(api, ALL) == []
+    assert lint_api(api, ALL, "artie") == []
 
 
 def test_gemini_rules_fire_on_the_default_profile_and_not_on_the_gemini_one() -> None:

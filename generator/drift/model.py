@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator import load, operations, schemas
+from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api
@@ -144,7 +145,7 @@ def build(source: str) -> Side:
     gc.disable()  # big acyclic trees: the cycle collector only slows their building
     try:
         diagnostics = Diagnostics()
-        builder = operations.Builder(spec, operations.Options(), diagnostics)
+        builder = operations.Builder(spec, GeneratorConfig(), diagnostics)
         walker = SharedWalker(spec, diagnostics)
         builder.walker = walker
         with schemas.deferred_finalize():

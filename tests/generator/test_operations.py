@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics
-from generator.operations import Options, build
+from generator.operations import build
 
 ITEM = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}
 
@@ -16,7 +17,7 @@ def answer(schema: dict[str, Any]) -> dict[str, Any]:
 
 def tools(paths: dict[str, Any]) -> dict[str, Any]:
     doc = {"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": paths}
-    return {t.name: t for t in build(doc, Options(), Diagnostics()).tools}
+    return {t.name: t for t in build(doc, GeneratorConfig(), Diagnostics()).tools}
 
 
 def test_only_reads_of_lists_advertise_window_and_field_arguments() -> None:

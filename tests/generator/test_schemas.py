@@ -19,8 +19,9 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from generator import load, operations, schemas
+from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics
-from generator.operations import Options, build
+from generator.operations import build
 from generator.schemas import SchemaWalker, deferred_finalize, finalize, json_size
 from tests.conftest import ARTIE_SPECS, REPO
 from tests.support.schemas import check_2020_12, refs, unresolved
@@ -149,7 +150,7 @@ def test_the_subschema_check_finds_what_check_schema_finds() -> None:
 @pytest.mark.parametrize("spec", SPECS, ids=[p.name for p in SPECS])
 def test_every_served_schema_of_every_spec_resolves_and_is_2020_12(spec: Path) -> None:
     doc = load.load(str(spec), validate=False).doc
-    api = operations.build(doc, operations.Options(), Diagnostics())
+    api = operations.build(doc, GeneratorConfig(), Diagnostics())
     checked_schemas = 0
     checked: set[str] = set()
     for where, schema in served_schemas(api):
@@ -196,7 +197,7 @@ def test_30_nullable_adds_null_to_the_type_but_never_to_an_enum(
 def test_artie_v1_0_42_and_its_31_rewrite_v1_0_43_serve_the_same_enum() -> None:
     def compression(version: str) -> Any:
         doc = load.load(str(ARTIE_SPECS / f"{version}.yaml"), validate=False).doc
-        api = operations.build(doc, operations.Options(), Diagnostics())
+        api = operations.build(doc, GeneratorConfig(), Diagnostics())
         tool = next(t for t in api.all_tools if t.name == "source_reader_create")
         return tool.input_schema["properties"]["settings"]["properties"]["messageCompression"]
 
@@ -210,8 +211,8 @@ def test_artie_v1_0_42_and_its_31_rewrite_v1_0_43_serve_the_same_enum() -> None:
 def test_deferred_finalize_keeps_shared_objects_and_normal_finalize_equals_json() -> None:
     spec = {**SHARED_IN_CYCLE, "openapi": "3.1.0"}
     with deferred_finalize():
-        kept = operations.build(spec, operations.Options(), Diagnostics())
-    served = operations.build(spec, operations.Options(), Diagnostics())
+        kept = operations.build(spec, GeneratorConfig(), Diagnostics())
+    served = operations.build(spec, GeneratorConfig(), Diagnostics())
     a = next(t for t in kept.all_tools if t.name == "put_node").input_schema
     b = next(t for t in served.all_tools if t.name == "put_node").input_schema
     assert "x-mcp-origin" in json.dumps(a) and "x-mcp-origin" not in json.dumps(b)
@@ -255,7 +256,9 @@ def test_a_component_shared_inside_a_cycle_is_defined_too() -> None:
         },
         "Big": BIG,
     }
-    tool = build(doc(components, {"$ref": ref["$ref"] + "Node"}), Options(), Diagnostics()).tools[0]
+    tool = build(
+        doc(components, {"$ref": ref["$ref"] + "Node"}), GeneratorConfig(), Diagnostics()
+    ).tools[0]
     schema = tool.response_schema
     assert schema is not None and resolves(schema), json.dumps(schema)[:500]
     Draft202012Validator.check_schema(schema)
@@ -273,7 +276,7 @@ def test_a_big_cycle_is_summarised_to_the_size_bound() -> None:
             },
         }
     tool = build(
-        doc(components, {"$ref": "#/components/schemas/C0"}), Options(), Diagnostics()
+        doc(components, {"$ref": "#/components/schemas/C0"}), GeneratorConfig(), Diagnostics()
     ).tools[0]
     schema = tool.response_schema
     assert schema is not None and resolves(schema)

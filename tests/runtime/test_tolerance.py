@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from generator import load, operations
+from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics
 from tests.conftest import ARTIE_VERSIONS, artie_spec
 from tests.support.drawing import (
@@ -43,7 +44,7 @@ DRAWN_PER_TOOL = 2  # drawn per changed tool; those the older spec rejects are s
 def ir(version: str) -> Any:
     """The IR of one release (each is the head of one pair and the base of the next)."""
     spec = load.load(str(artie_spec(version)), validate=False).doc
-    return operations.build(spec, operations.Options(), Diagnostics())
+    return operations.build(spec, GeneratorConfig(), Diagnostics())
 
 
 def changed_responses(base: Any, head: Any) -> dict[str, tuple[Any, Any]]:

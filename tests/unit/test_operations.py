@@ -2,8 +2,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics
-from generator.operations import Options, build
+from generator.operations import build
 
 
 def spec(
@@ -18,7 +19,7 @@ def spec(
     }
 
 
-def one(doc: dict[str, Any], options: Options = Options()):  # type: ignore[no-untyped-def]
+def one(doc: dict[str, Any], options: GeneratorConfig = GeneratorConfig()):  # type: ignore[no-untyped-def]
     api = build(doc, options, Diagnostics())
     assert len(api.tools) == 1
     return api.tools[0]
@@ -189,7 +190,7 @@ def test_without_policy_annotations_follow_the_http_method() -> None:
         }
     )
     d = Diagnostics()
-    api = build(doc, Options(), d)
+    api = build(doc, GeneratorConfig(), d)
     hints = {t.name: t.annotations for t in api.tools}
     assert (
         hints["a_list"].read_only and hints["a_list"].idempotent and not hints["a_list"].destructive
@@ -222,7 +223,7 @@ def test_policy_block_drives_exposure_and_hints() -> None:
             }
         }
     )
-    api = build(doc, Options(), Diagnostics())
+    api = build(doc, GeneratorConfig(), Diagnostics())
     assert api.tools == [] and [t.name for t in api.excluded] == ["secret_get"]
     tool = api.excluded[0]
     assert tool.annotations is not None and tool.title == "Get a secret"
@@ -238,7 +239,7 @@ def test_long_and_clashing_names_are_settled_in_one_pass() -> None:
             "/c": {"get": {"operationId": "same.", "responses": {"200": {"description": "ok"}}}},
         }
     )
-    api = build(doc, Options(tool_prefix="p_", max_name_length=48), Diagnostics())
+    api = build(doc, GeneratorConfig(tool_prefix="p_", max_name_length=48), Diagnostics())
     names = [t.name for t in api.tools]
     assert len(set(names)) == 3 and all(len(n) <= 48 for n in names)
     assert names[1] == "p_same" and names[2] == "p_same_2"
@@ -252,5 +253,5 @@ def test_webhooks_are_not_tools() -> None:
             "thing.done": {"post": {"summary": "Done", "responses": {"200": {"description": "ok"}}}}
         },
     )
-    api = build(doc, Options(), Diagnostics())
+    api = build(doc, GeneratorConfig(), Diagnostics())
     assert api.tools == [] and [w.name for w in api.webhooks] == ["thing.done"]
