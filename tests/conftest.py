@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,18 @@ def import_generated(out: Path, package: str) -> Any:
         return importlib.import_module(f"{package}.app")
     finally:
         sys.path.remove(str(out))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_packages(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One folder of generated packages for the whole run, shared by the xdist
+    workers (their base folders are siblings): see ``support.served.generate_app``."""
+    from tests.support import served
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    served.SHARED["root"] = base / "shared-packages"
 
 
 @pytest.fixture(scope="session")

@@ -136,16 +136,18 @@ def test_a_wrong_flag_names_the_flag_and_what_is_allowed(tmp_path: Path) -> None
 
 def test_the_lint_counts_the_server_key_clients_will_use(tmp_path: Path, pinned_spec: Path) -> None:
     long_dist = "artie-cdc-replication-platform-operations-mcp"
-    out = tmp_path / "out"
-    proc = run("generate", "--spec", str(pinned_spec), "--out", str(out), "--dist-name", long_dist)
-    assert proc.returncode == 1, proc.stderr
     key = "artie-cdc-replication-platform-operations"
-    assert f"mcp__{key}__" in proc.stderr and "choose a shorter --dist-name" in proc.stderr
+    out = tmp_path / "out"
+    flags = ["--spec", str(pinned_spec), "--dist-name", long_dist]
+    proc = run("generate", *flags, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr  # the user picks the key when adding the server
+    assert "warning: column_hashing_salt_list (claude-code): tool-name-length" in proc.stderr
+    assert f"mcp__{key}__" in proc.stderr, proc.stderr
+    assert "under a key of at most 16 characters" in proc.stderr  # 64 - 7 - 41
     assert "more tools like the above" in proc.stderr  # grouped, not one line per tool
-    assert not out.exists()
-    lint = run(
-        "lint", "--spec", str(pinned_spec), "--dist-name", long_dist, "--client", "claude-code"
-    )
+    strict = run("generate", *flags, "--out", str(tmp_path / "strict"), "--strict")
+    assert strict.returncode == 1 and not (tmp_path / "strict").exists()
+    lint = run("lint", *flags, "--client", "claude-code")
     assert lint.returncode == 1 and f"mcp__{key}__" in lint.stdout
     short = run("lint", "--spec", str(pinned_spec), "--client", "claude-code")
     assert short.returncode == 0, short.stdout + short.stderr
