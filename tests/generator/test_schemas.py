@@ -125,7 +125,7 @@ def test_a_component_shared_inside_a_cycle_is_defined_in_the_served_schemas(
     Draft202012Validator(put).validate({"id": "n1", "body": A_NODE})  # resolves every $ref
     assert not Draft202012Validator(put).is_valid({"id": "n1", "body": NOT_A_NODE})
     # the documented response schema travels in the tool file
-    tool_file = tmp_path / "shared_in_cycle" / "pkg_shared_in_cycle" / "tools" / "get_node.json"
+    tool_file = Path(app.__file__).parent / "tools" / "get_node.json"
     documented = json.loads(tool_file.read_text())["response_schema"]
     assert unresolved(documented) == [] and "Address" in documented["$defs"]
     Draft202012Validator(documented).validate(A_NODE)

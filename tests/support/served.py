@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +18,31 @@ def package_name(label: str) -> str:
     return "pkg_" + re.sub(r"\W", "_", label)
 
 
+SHARED: dict[str, Path] = {}  # "root": where generated packages are shared (conftest sets it)
+
+
 def generate_app(spec: Path | str, root: Path, label: str, *extra: str) -> Any:
-    """Generate ``spec`` under a unique package name and import its ``app``."""
-    package = package_name(label)
-    out = root / label
-    generate_package(spec, out, package, *extra)
+    """``spec`` generated with ``extra`` flags, imported: its ``app`` module.
+
+    Generated once per test run for the same spec bytes and flags, by whichever
+    test (and xdist worker) asks first; the others import that package (the tests
+    only read it). ``label`` names the package where no shared folder is set."""
+    shared = SHARED.get("root")
+    if shared is None or not Path(spec).is_file():
+        package = package_name(label)
+        out = root / label
+        generate_package(spec, out, package, *extra)
+        return import_generated(out, package)
+    key = hashlib.sha256(Path(spec).read_bytes() + "\0".join(extra).encode()).hexdigest()[:12]
+    package = package_name(f"{Path(spec).stem[:24]}_{key}")
+    out = shared / package
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / f"{package}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one generation; the other workers wait for it
+        if not (out / ".complete").is_file():
+            shutil.rmtree(out, ignore_errors=True)
+            generate_package(spec, out, package, *extra)
+            (out / ".complete").touch()
     return import_generated(out, package)
 
 
