@@ -25,6 +25,18 @@ def key(*parts: str) -> str:
     return h.hexdigest()
 
 
+def code(*modules: str) -> str:
+    """A digest of the source of ``modules`` (file paths): the code that shapes a cached
+    answer is part of its key, so a changed generator never reuses an older answer."""
+    h = hashlib.sha256()
+    for module in modules:
+        try:
+            h.update(Path(module).read_bytes())
+        except OSError:
+            h.update(module.encode())
+    return h.hexdigest()
+
+
 def get(kind: str, digest: str) -> str | None:
     root = directory()
     if root is None:

@@ -245,8 +245,39 @@ def validate_spec(spec: dict[str, Any]) -> list[str]:
     except RecursionError:
         problems.append(f"#: {FATAL}the validator recursed without end (a $ref cycle?)")
     except Exception as exc:  # the validator raises on dangling $refs
-        problems.append(_describe(exc))
+        problems.append(_dangling(exc, spec) or _describe(exc))
     return problems
+
+
+def _dangling(exc: BaseException, spec: dict[str, Any]) -> str | None:
+    """A ``$ref`` to nothing, located where it is written (the first of them)."""
+    if type(exc).__name__ != "PointerToNowhere":
+        return None
+    target = str(getattr(exc, "ref", "") or "").strip("'")
+    if not target:
+        return None
+    ref = target if target.startswith("#") else "#" + target
+    found: list[str] = []
+    stack: list[tuple[Any, str]] = [(spec, "#")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            if node.get("$ref") == ref:
+                found.append(where)
+            items = [(k, v) for k, v in node.items()]
+        elif isinstance(node, list):
+            items = [(str(i), v) for i, v in enumerate(node)]
+        else:
+            continue
+        for key, value in reversed(items):
+            if isinstance(value, (dict, list)):
+                token = str(key).replace("~", "~0").replace("/", "~1")
+                stack.append((value, f"{where}/{token}"))
+    if not found:
+        return None
+    more = len(found) - 1
+    tail = f" (and {more} more place{'s' if more > 1 else ''})" if more else ""
+    return f"{found[0]}: $ref {ref!r} points to nothing{tail}"
 
 
 def fatal(problems: list[str]) -> list[str]:

@@ -92,6 +92,7 @@ class ModelsJob:
 
         self.key = cache.key(
             "models",
+            cache.code(__file__),  # its post-processing shapes the module too
             getattr(datamodel_code_generator, "__version__", "?"),
             black.__version__,
             HEADER,

@@ -80,7 +80,9 @@ def _validate(spec: dict[str, Any], digest: str, source: str) -> list[str]:
     import json
     from importlib.metadata import version
 
-    key = cache.key("validate", version("openapi-spec-validator"), digest)
+    key = cache.key(
+        "validate", version("openapi-spec-validator"), cache.code(loading.__file__), digest
+    )
     cached = cache.get("validate", key)
     if cached == "valid":
         return []

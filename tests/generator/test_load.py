@@ -10,6 +10,7 @@ only what makes generation impossible stops it.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -303,3 +304,47 @@ def test_a_ref_cycle_with_nothing_in_it_names_the_cycle(tmp_path: Path) -> None:
         str(tmp_path / "o"),
     )
     assert proc.returncode == 2 and "$ref cycle" in proc.stderr and "recursion" not in proc.stderr
+
+
+def test_a_dangling_ref_is_located_where_it_is_written() -> None:
+    doc = spec()
+    schema = {"$ref": "#/components/schemas/Missing"}
+    doc["paths"]["/things"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] = schema
+    doc["paths"]["/other"] = {"get": {"responses": {"200": {"description": "ok", "content": {
+        "application/json": {"schema": {"type": "array", "items": dict(schema)}}}}}}}  # fmt: skip
+    problems = load.validate_spec(doc)
+    where = "#/paths/~1things/get/responses/200/content/application~1json/schema"
+    assert problems == [
+        f"{where}: $ref '#/components/schemas/Missing' points to nothing (and 1 more place)"
+    ], problems
+
+
+def test_a_cached_verdict_is_not_reused_by_a_generator_that_words_it_differently(
+    tmp_path: Path,
+) -> None:
+    """The cache key covers the code that words the validator's findings, so an
+    upgraded generator never prints the previous version's messages."""
+    doc = spec()
+    doc["paths"]["/things"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/Missing"
+    }
+    source = write_spec(tmp_path / "s.json", doc)
+    env = {"ARTIE_MCP_GEN_CACHE": str(tmp_path / "cache")}
+    first = run("generate", "--spec", str(source), "--out", str(tmp_path / "a"), env=env)
+    assert first.returncode == 0 and "points to nothing" in first.stderr, first.stderr
+    copy = tmp_path / "repo"
+    shutil.copytree(
+        REPO / "generator", copy / "generator", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(
+        REPO / "templates", copy / "templates", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    loader = copy / "generator" / "load.py"
+    loader.write_text(loader.read_text().replace("points to nothing", "points nowhere"))
+    second = run(
+        "generate", "--spec", str(source), "--out", str(tmp_path / "b"), cwd=copy,
+        env={**env, "PYTHONPATH": str(copy)},
+    )  # fmt: skip
+    assert second.returncode == 0 and "points nowhere" in second.stderr, second.stderr
