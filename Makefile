@@ -11,7 +11,7 @@ GEN := $(BIN)/artie-mcp-gen
 GEN_FLAGS ?= --strict --prompts specs/prompts
 NPM_DIR := tests/tools
 
-.PHONY: install spec spec-update generate check test lint npm clean help drift bundle
+.PHONY: install spec spec-update generate check test lint npm clean help drift bundle golden
 
 help:
 	@echo "make generate     fetch the pinned spec (ARTIE_SPEC_SOURCE overrides) and regenerate generated/"
@@ -76,6 +76,11 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json
 # Test files run in parallel (pytest-xdist), each file in one worker so that its fixtures are
 # built once; most tests wait on servers and subprocesses, so more workers than cores pays.
 TEST_WORKERS ?= 4
+
+# rewrite the golden records (tests/golden/<case>/messages.txt, expected/) after a meant change
+golden: $(STAMP)
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py -p no:randomly
+	git status --short tests/golden
 
 test: $(STAMP) $(SPEC) $(NPM_STAMP)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

@@ -23,7 +23,7 @@ from tests.support.npm_tools import ensure_installed, prism
 from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
 
-FEATURES = REPO / "tests/specs/features.yaml"
+FEATURES = REPO / "tests/golden/features/spec.yaml"
 PUBLIC = sorted(PUBLIC_SPECS.glob("*.json"))
 
 

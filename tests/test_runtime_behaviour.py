@@ -18,8 +18,8 @@ from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
 
 KEY = "sk-live-0123456789"
-RUNTIME_SPEC = REPO / "tests/specs/runtime.yaml"
-RUNTIME_CONFIG = REPO / "tests/specs/runtime.config.toml"
+RUNTIME_SPEC = REPO / "tests/golden/runtime/spec.yaml"
+RUNTIME_CONFIG = REPO / "tests/golden/runtime/config.toml"
 
 
 @pytest.fixture(scope="module")

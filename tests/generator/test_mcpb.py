@@ -155,7 +155,7 @@ def test_the_same_package_gives_the_same_bundle_bytes(artie_bundle: Path, tmp_pa
 def test_any_generated_package_can_be_bundled(tmp_path: Path) -> None:
     pkg = tmp_path / "rows"
     generate_package(
-        REPO / "tests" / "specs" / "runtime.yaml",
+        REPO / "tests" / "golden" / "runtime" / "spec.yaml",
         pkg,
         "rowsapi_mcp",
         "--dist-name",

@@ -50,7 +50,7 @@ def artie(tmp_path_factory: pytest.TempPathFactory, pinned_spec: Path) -> Any:
 @pytest.fixture(scope="module")
 def features(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return generate_app(
-        REPO / "tests/specs/features.yaml", tmp_path_factory.mktemp("redact_f"), "rd_features"
+        REPO / "tests/golden/features/spec.yaml", tmp_path_factory.mktemp("redact_f"), "rd_features"
     )
 
 
