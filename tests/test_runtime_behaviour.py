@@ -14,6 +14,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import REPO
+from tests.support.served import call_tool as call
 from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
 
@@ -38,17 +39,6 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def upstream() -> Any:
     with Upstream() as server:
         yield server
-
-
-def call(server: Any, name: str, args: dict[str, Any]) -> Any:
-    async def main() -> Any:
-        try:
-            async with Client(server.server) as client:
-                return await client.call_tool(name, args)
-        finally:
-            await server.aclose()  # the pooled client belongs to this event loop
-
-    return anyio.run(main)
 
 
 def error_of(result: Any) -> dict[str, Any]:

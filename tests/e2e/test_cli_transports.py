@@ -21,23 +21,13 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.support.jsonrpc import HEADERS, INIT
 from tests.support.npm_tools import inspector_cli
 from tests.support.serving import SCRIPT, artie_mcp
 from tests.support.upstream import Reply, Upstream
 
 pytestmark = pytest.mark.slow
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 DEEP = (
     '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pipeline_list","arguments":{"a":'
     + "[" * 600

@@ -27,6 +27,7 @@ from artie_mcp.runtime.operation import load_operations
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.support.jsonrpc import HEADERS, INIT
 from tests.support.npm_tools import inspector_proxy
 from tests.support.serving import SCRIPT, Running, artie_mcp
 from tests.support.upstream import Reply, Upstream
@@ -35,17 +36,6 @@ pytestmark = pytest.mark.slow
 KEY = "sk-operator-key-77"
 TENANT_KEY = "sk-tenant-own-key-31"
 SECRET = "grants-secret-" + "9f" * 16
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 OPS = [op for op in load_operations(PACKAGE.root / "tools") if op.exposure == "exposed"]  # type: ignore[operator]
 READ_ONLY = {op.name for op in OPS if op.annotations.read_only}
 PROMPTS = json.loads((PACKAGE.root / "prompts.json").read_text())  # type: ignore[operator]

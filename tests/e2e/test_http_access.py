@@ -16,6 +16,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.support.jsonrpc import HEADERS, INIT
 from tests.support.npm_tools import ensure_installed, inspector_cli
 from tests.support.serving import SCRIPT, artie_mcp
 from tests.support.upstream import Reply, Upstream
@@ -23,17 +24,6 @@ from tests.support.upstream import Reply, Upstream
 pytestmark = pytest.mark.slow
 TOKEN = "tok-" + "a1b2c3d4e5f6"
 KEY = "sk-upstream-secret-42"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def future(days: int = 1) -> str:

@@ -22,6 +22,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.support.jsonrpc import HEADERS, INIT, PROTOCOL
 from tests.support.serving import SCRIPT, artie_mcp
 from tests.support.upstream import Reply, Upstream
 
@@ -29,18 +30,6 @@ pytestmark = pytest.mark.slow
 KEY = "sk-operator-key-0123456789"
 TOKEN_A = "tok-aaaaaaaaaaaaaaaa"
 TOKEN_B = "tok-bbbbbbbbbbbbbbbb"
-PROTOCOL = "2025-06-18"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": PROTOCOL,
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 async def session(

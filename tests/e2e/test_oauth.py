@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.support.jsonrpc import HEADERS, INIT
 from tests.support.npm_tools import inspector_proxy
 from tests.support.oidc import Client as OAuthClient
 from tests.support.oidc import Provider, oidc_provider
@@ -35,17 +36,6 @@ SCOPES = sorted({s for op in OPS for s in op.scopes})
 READER = OAuthClient("reader", "reader-secret-1", "pipelines:read connectors:read")
 OPERATOR = OAuthClient("operator", "operator-secret-2", " ".join(SCOPES))
 BRIEF = OAuthClient("brief", "brief-secret-3", "pipelines:read", ttl=1)
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def tools_for(scopes: str) -> set[str]:

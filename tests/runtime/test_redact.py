@@ -11,11 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
-from mcp import Client
 
 from tests.conftest import REPO
+from tests.support.served import call_tool as call
 from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
 
@@ -58,17 +57,6 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def upstream() -> Any:
     with Upstream() as server:
         yield server
-
-
-def call(server: Any, name: str, args: dict[str, Any]) -> Any:
-    async def main() -> Any:
-        try:
-            async with Client(server.server) as client:
-                return await client.call_tool(name, args)
-        finally:
-            await server.aclose()
-
-    return anyio.run(main)
 
 
 def everything(result: Any) -> str:

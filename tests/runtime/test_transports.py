@@ -9,19 +9,10 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.support.jsonrpc import INITIALIZED, initialize
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+INIT = initialize("2025-11-25")
 LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
-INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
 def lines(*messages: dict) -> str:

@@ -12,10 +12,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import pytest
-from mcp import Client
 
+from tests.support.served import call_tool as call
 from tests.support.served import tool_server
 from tests.support.upstream import Reply, Upstream
 
@@ -31,17 +30,6 @@ def artie() -> Any:
 def upstream() -> Iterator[Upstream]:
     with Upstream() as server:
         yield server
-
-
-def call(server: Any, name: str, args: dict[str, Any]) -> Any:
-    async def main() -> Any:
-        try:
-            async with Client(server.server) as client:
-                return await client.call_tool(name, args)
-        finally:
-            await server.aclose()
-
-    return anyio.run(main)
 
 
 def error_of(result: Any) -> dict[str, Any]:

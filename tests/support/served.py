@@ -63,3 +63,19 @@ def build_tool_server(
     spec: Path | str, root: Path, label: str, *extra: str, **settings: Any
 ) -> Any:
     return tool_server(generate_app(spec, root, label, *extra), **settings)
+
+
+def call_tool(server: Any, name: str, arguments: dict[str, Any]) -> Any:
+    """One tools/call through the SDK's in-memory client; the server's pooled
+    upstream client is closed after (it belongs to this call's event loop)."""
+    import anyio
+    from mcp import Client
+
+    async def main() -> Any:
+        try:
+            async with Client(server.server) as client:
+                return await client.call_tool(name, arguments)
+        finally:
+            await server.aclose()
+
+    return anyio.run(main)
