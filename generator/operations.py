@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from generator import naming, policy, schemas
+from generator import naming, outlines, policy, schemas
 from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics
@@ -467,7 +467,7 @@ class Builder:
     def _responses(self, tool: Tool, op: JSON, where: str) -> None:
         """The documented success body (``response_schema``) and what is advertised
         (``output_schema``): an outline that any answer the runtime passes on meets,
-        whatever a newer release of the API adds or widens (see ``schemas.outline``)."""
+        whatever a newer release of the API adds or widens (see ``outlines.outline``)."""
         responses = op.get("responses") or {}
         bodies: list[Any] = []  # schemas of JSON success bodies
         other_content = False
@@ -508,14 +508,18 @@ class Builder:
         converted, defs = self.walker.convert(raw_schema, "output", where)
         if not isinstance(converted, dict):
             converted = {} if converted is True else {"not": {}}
-        if defs and not schemas.deferred() and self.walker.defs_size(defs) > schemas.RESPONSE_LIMIT:
+        if (
+            defs
+            and not schemas.deferred()
+            and self.walker.defs_size(defs) > outlines.RESPONSE_LIMIT
+        ):
             # a reference cycle through many components, copied into every such tool:
-            # summarised as deep as the size bound allows (schemas.summarise)
-            tool.response_schema = schemas.finalize(schemas.summarise(converted, defs))
+            # summarised as deep as the size bound allows (outlines.summarise)
+            tool.response_schema = schemas.finalize(outlines.summarise(converted, defs))
         else:
             tool.response_schema = schemas.finalize(schemas.with_defs(converted, defs))
-        tool.output_wrapped = not schemas.always_object(tool.response_schema)
-        tool.output_schema = schemas.outline(tool.response_schema, tool.output_wrapped)
+        tool.output_wrapped = not outlines.always_object(tool.response_schema)
+        tool.output_schema = outlines.outline(tool.response_schema, tool.output_wrapped)
 
 
 def _is_file(schema: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator import escape, formatting, registry, schemas, versions
+from generator import escape, formatting, outlines, registry, versions
 from generator.config import GeneratorConfig
 from generator.contract import contract, operation, settings
 from generator.diagnostics import Diagnostics, GeneratorError
@@ -128,7 +128,7 @@ def declaration(tool: Tool, model_classes: frozenset[str] = frozenset()) -> Any:
         input_schema=tool.input_schema,
         output_schema=tool.output_schema,
         response_schema=(
-            schemas.bounded(tool.response_schema) if tool.response_schema is not None else None
+            outlines.bounded(tool.response_schema) if tool.response_schema is not None else None
         ),
         response_model=model_class(tool.response_component, model_classes),
     )

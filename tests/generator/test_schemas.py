@@ -18,7 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from mcp import Client
 
-from generator import load, operations, schemas
+from generator import load, operations, outlines
 from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics
 from generator.operations import build
@@ -280,6 +280,6 @@ def test_a_big_cycle_is_summarised_to_the_size_bound() -> None:
     ).tools[0]
     schema = tool.response_schema
     assert schema is not None and resolves(schema)
-    assert len(json.dumps(schema)) <= schemas.RESPONSE_LIMIT
+    assert len(json.dumps(schema)) <= outlines.RESPONSE_LIMIT
     assert "next" in schema["properties"] and "field_0" in schema["properties"]
     Draft202012Validator.check_schema(schema)
