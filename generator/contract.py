@@ -34,10 +34,10 @@ def _runtime(module: str) -> ModuleType:
 
 
 if TYPE_CHECKING:  # the type checker reads the same files as a namespace package
-    from templates.runtime import compat, contract, dialects, operation, settings
+    from templates.runtime import compat, contract, dialects, operation, options
 else:
     contract = _runtime("contract")
     operation = _runtime("operation")
     compat = _runtime("compat")
     dialects = _runtime("dialects")
-    settings = _runtime("settings")  # the one option table (the generated README lists it)
+    options = _runtime("options")  # the one option table (the generated README lists it)

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from generator import escape, formatting, outlines, registry, versions
 from generator.config import GeneratorConfig
-from generator.contract import contract, operation, settings
+from generator.contract import contract, operation, options
 from generator.diagnostics import Diagnostics, GeneratorError
 from generator.ir import Api, Tool
 from generator.models import ModelsJob
@@ -326,7 +326,7 @@ def server_options(option_prefix: str, base_url_env: str) -> list[dict[str, str]
     names = SimpleNamespace(option_env_prefix=option_prefix, base_url_env=base_url_env)
     return [
         {"flag": o.flag, "env": o.env_name(names), "help": o.help}  # type: ignore[arg-type]
-        for o in settings.OPTIONS
+        for o in options.OPTIONS
     ]
 
 

@@ -15,7 +15,8 @@ from . import grantcli
 from .compat import CLIENTS, lint
 from .contract import server_key
 from .operation import PackageInfo
-from .settings import OPTIONS, Settings, rfc3339
+from .options import OPTIONS, rfc3339
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .server import ToolServer
@@ -183,7 +184,7 @@ def _lint(tool_server: ToolServer, args: argparse.Namespace) -> int:
     """Every client's rules (Gemini's included) against this configuration's
     tools/list, and, where a client breaks in this profile, whether another
     profile serves it: one line per client says which profile it needs."""
-    from .settings import PROFILES
+    from .options import PROFILES
 
     profile = tool_server.settings.schema_profile
     chosen = args.client or ["all"]

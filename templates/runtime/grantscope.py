@@ -33,11 +33,12 @@ from pydantic import ConfigDict
 
 from . import compact
 from .access import select
+from .contract import METHOD_CLASSES
 from .errors import ToolError
 from .grants import Grant, GrantError, GrantScope, KeyBox, Store, audited, is_grant_token
 from .oauthrs import ResourceServer, metadata_paths
 from .operation import Operation, PackageInfo
-from .settings import METHOD_CLASSES, Settings
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .catalog import Catalog

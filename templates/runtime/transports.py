@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import grantscope, hosts
 from .access import BearerGate
+from .options import OPTIONS
 from .sessions import SessionLimits, StreamLimits
-from .settings import OPTIONS
 from .stdio import answering
 
 if TYPE_CHECKING:

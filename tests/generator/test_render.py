@@ -189,12 +189,12 @@ def test_a_title_with_quotes_gives_a_package_pip_installs(tmp_path: Path) -> Non
 def test_the_readme_lists_every_server_option_from_the_one_table() -> None:
     """The generated README's option table is the runtime's option table: every
     option with its flag and environment variable, none written by hand."""
-    from generator.contract import settings
+    from generator.contract import options
 
     readme = (REPO / "generated" / "README.md").read_text(encoding="utf-8")
     rows = [line for line in readme.splitlines() if line.startswith("| `--")]
-    assert len(rows) == len(settings.OPTIONS)
-    for option, row in zip(settings.OPTIONS, rows, strict=True):
+    assert len(rows) == len(options.OPTIONS)
+    for option, row in zip(options.OPTIONS, rows, strict=True):
         flag = "--" + option.name.replace("_", "-")
         env = "ARTIE_BASE_URL" if option.env else "ARTIE_MCP_" + option.name.upper()
         assert row.startswith(f"| `{flag}` | `{env}` | "), row

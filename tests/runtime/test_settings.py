@@ -1,4 +1,4 @@
-"""Options declared once (settings.OPTIONS): each is validated where it is declared, and
+"""Options declared once (options.OPTIONS): each is validated where it is declared, and
 the base URL is an option like the others (flag, environment, config file)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def package() -> Any:
 
 
 def test_every_number_option_declares_what_it_allows() -> None:
-    for option in runtime("settings").OPTIONS:
+    for option in runtime("options").OPTIONS:
         if option.kind in ("int", "float"):
             assert option.positive or option.minimum is not None, option.name
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .grants import GrantError, GrantScope, Store, iso, utcnow
 from .grantscope import Guard, active, check_scope, grant_url, narrow, public_base
-from .settings import OPTIONS, convert, parse_time
+from .options import OPTIONS, convert, parse_time
 
 if TYPE_CHECKING:
     from .server import ToolServer
