@@ -140,22 +140,34 @@ def _lint(api: Api, diagnostics: Diagnostics, server_key: str) -> None:
     from generator.lint import lint_api
 
     found = lint_api(api, compat.CLIENTS, server_key)
-    by_rule: dict[tuple[str, str], list[Any]] = {}
+    by_rule: dict[tuple[str, str, bool], list[Any]] = {}
     for v in found:
-        by_rule.setdefault((v.client, v.rule), []).append(v)
-    for (client, rule), group in by_rule.items():
-        # names too long only with the key a user gives the server in the client: a warning
-        report = diagnostics.warning if rule == "tool-name-length" else diagnostics.error
+        by_key = v.rule == "tool-name-length" and _fits_a_short_key(v.client, v.tool)
+        by_rule.setdefault((v.client, v.rule, by_key), []).append(v)
+    for (client, rule, by_key), group in by_rule.items():
+        # too long only with the key the user gives the server in the client: a warning
+        report = diagnostics.warning if by_key else diagnostics.error
         for v in group[:LINT_SHOWN]:
             report(f"{v.tool} ({v.client})", f"{v.rule} at {v.pointer}: {v.message}")
         if len(group) > LINT_SHOWN:
             report(f"… ({client})", f"{rule}: {len(group) - LINT_SHOWN} more tools like the above")
-        if rule == "tool-name-length":
-            longest = max(len(t.name) for t in api.tools)
-            fits = 57 - longest if client == "claude-code" else 59 - longest
+        if by_key:
+            longest = max(len(v.tool) for v in group)
+            fits = SHORT_KEY_BUDGET[client] - longest
             report(
                 f"server key {server_key!r} ({client})",
                 f"{client} counts the key it knows the server by in each tool name: add the server "
                 f"under a key of at most {fits} characters (the printed client config uses the dist "
                 "name without -mcp), or generate with a shorter --dist-name or --max-name-length",
             )
+
+
+# the longest key + tool name each client takes: mcp__<key>__<tool> within 64 (Claude Code),
+# key + tool under 60 (Cursor)
+SHORT_KEY_BUDGET = {"claude-code": 64 - len("mcp____"), "cursor": 59}
+
+
+def _fits_a_short_key(client: str, tool: str) -> bool:
+    """Whether ``tool`` fits ``client``'s name budget under a one-character server key."""
+    budget = SHORT_KEY_BUDGET.get(client)
+    return budget is not None and len(tool) + 1 <= budget

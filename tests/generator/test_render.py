@@ -176,7 +176,7 @@ def test_a_title_with_quotes_gives_a_package_pip_installs(tmp_path: Path) -> Non
     target = tmp_path / "site"
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check"]
-        + ["--target", str(target), str(out)],
+        + ["--no-build-isolation", "--no-index", "--target", str(target), str(out)],  # offline
         capture_output=True,
         text=True,
         timeout=300,

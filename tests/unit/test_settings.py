@@ -54,7 +54,8 @@ def test_bad_settings_are_clear_errors(flags: dict, env: dict, message: str) -> 
 def test_expiry_and_token_comparison() -> None:
     settings = runtime("settings")
     access = runtime("access")
-    s = settings.Settings(expires_at=settings.parse_time("2026-12-31T23:59:59Z"))
+    options = runtime("options")
+    s = settings.Settings(expires_at=options.parse_time("2026-12-31T23:59:59Z"))
     assert not s.expired(dt.datetime(2026, 12, 31, 23, 59, 58, tzinfo=dt.UTC))
     assert s.expired(dt.datetime(2026, 12, 31, 23, 59, 59, tzinfo=dt.UTC))
     assert (
