@@ -234,3 +234,21 @@ def test_version_prints_the_package_and_spec_version_and_digest() -> None:
 def test_an_expired_server_names_the_instant_in_rfc_3339() -> None:
     line = refused(run("--expires-at", "2020-01-01T00:00:00+00:00"))
     assert "expired at 2020-01-01T00:00:00Z" in line, line
+
+
+def test_version_help_and_refused_options_answer_without_loading_the_mcp_sdk() -> None:
+    """An operator's typo is answered at once: nothing before the option check loads
+    the MCP SDK (about 0.8 s of imports); serving does."""
+    probe = (
+        "import sys, contextlib, io\n"
+        "from artie_mcp import app\n"
+        "for argv in (['--version'], ['--help'], ['--port', '99999'], ['--read-timeout', '-5']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()), "
+        "contextlib.redirect_stderr(io.StringIO()):\n"
+        "        app.main(argv)\n"
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))\n"
+    )
+    python = SCRIPT.parent / "python"
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout

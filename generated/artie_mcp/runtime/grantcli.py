@@ -13,8 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .grants import GrantError, GrantScope, Store, iso, utcnow
-from .grantscope import Guard, active, check_scope, grant_url, narrow, public_base
+from .grants import GrantError, GrantScope, Store, iso, utcnow  # the standard library only
 from .options import OPTIONS, convert, parse_time
 
 if TYPE_CHECKING:
@@ -69,6 +68,8 @@ def add_parser(sub: Any) -> None:
 def preflight(tool_server: ToolServer) -> str | None:
     """Why serving with grants or OAuth cannot start (the options, the store), or None.
     The store is opened, and migrated, here once."""
+    from .grantscope import Guard, active
+
     if not active(tool_server.settings):
         return None
     try:
@@ -90,6 +91,8 @@ def run(tool_server: ToolServer, args: argparse.Namespace) -> int:
 
 
 def _run(tool_server: ToolServer, args: argparse.Namespace) -> int:
+    from .grantscope import grant_url, narrow, public_base
+
     settings = tool_server.settings
     if not settings.grants_db:
         raise ValueError(
@@ -148,6 +151,8 @@ def _run(tool_server: ToolServer, args: argparse.Namespace) -> int:
 def _create_args(
     tool_server: ToolServer, args: argparse.Namespace
 ) -> tuple[GrantScope, Any, str | None]:
+    from .grantscope import check_scope, narrow
+
     if not tool_server.settings.public_url:
         raise ValueError(
             f"set --public-url or {tool_server.package.option_env_prefix}PUBLIC_URL: "
