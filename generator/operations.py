@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from generator import naming, outlines, policy, schemas
+from generator import controls, naming, outlines, policy, schemas
 from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics
@@ -35,9 +35,6 @@ FILE_SCHEMA: JSON = {
     "minProperties": 1,
     "additionalProperties": False,
 }
-
-
-PROJECT_MIN_CHARS = 1500  # object results this large (as schema) get a field projection
 
 
 def digest(spec: JSON) -> str:
@@ -140,10 +137,10 @@ class Builder:
                 "annotations derived from the HTTP method",
             )
         api.renames = self._settle_names(tools)
-        self._chunking(tools)
+        controls.chunking(tools, self.options.chunk, self.diagnostics)
         for tool in tools:
-            self._result_controls(tool)
-        self._state_checks(tools)
+            controls.result_controls(tool)
+        controls.state_checks(tools)
         api.tools = [t for t in tools if t.policy.exposure == "exposed"]
         api.excluded = [t for t in tools if t.policy.exposure == "excluded"]
         for name, item in (spec.get("webhooks") or {}).items():
@@ -186,95 +183,6 @@ class Builder:
         for where, wanted, got in renames:
             self.diagnostics.info(where, f"tool name {wanted!r} became {got!r}")
         return renames
-
-    # -- result windowing, projection and chunking ------------------------------
-
-    def _result_controls(self, tool: Tool) -> None:
-        """A result with one list is windowed by the server to fit the result limit;
-        reads of lists (the whole answer, or a list of objects in it) also get
-        offset/limit arguments and a field projection, and big object results of
-        reads a projection. Writes advertise none of them: their answer is the
-        item they made, which a read gives again with its controls."""
-        documented = tool.response_schema
-        if documented is None or tool.bodiless or tool.output_schema is None:
-            return
-        # the shape of structuredContent: a wrapped answer sits under "result"
-        out = (
-            {"type": "object", "properties": {contract.RESULT_KEY: documented}}
-            if tool.output_wrapped
-            else documented
-        )
-        raw_props = out.get("properties")
-        props: JSON = raw_props if isinstance(raw_props, dict) else {}
-        arrays = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
-        taken = set(tool.input_schema["properties"])
-
-        def free(name: str) -> str:
-            while name in taken:
-                name = "mcp_" + name
-            taken.add(name)
-            return name
-
-        read = tool.annotations.read_only
-        if len(arrays) == 1 and contract.WINDOW_KEY not in props:
-            tool.list_field = arrays[0]
-            items = props[arrays[0]].get("items")
-            of_objects = isinstance(items, dict) and (
-                items.get("type") == "object" or "properties" in items
-            )
-            if read and (tool.output_wrapped or of_objects):
-                offset, limit = free("result_offset"), free("result_limit")
-                tool.window_args = (offset, limit)
-                tool.input_schema["properties"][offset] = {"type": "integer", "minimum": 0}
-                tool.input_schema["properties"][limit] = {"type": "integer", "minimum": 1}
-        big = schemas.json_size(out, PROJECT_MIN_CHARS) >= PROJECT_MIN_CHARS
-        if read and out.get("type") == "object" and (tool.window_args or big):
-            tool.fields_arg = free("result_fields")
-            scope = " of each item" if tool.window_args else ""
-            tool.input_schema["properties"][tool.fields_arg] = {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": f"Only these fields{scope}.",
-            }
-
-    def _state_checks(self, tools: list[Tool]) -> None:
-        """retrySemantics safe-after-state-check: a DELETE may be retried once a GET
-        of the same item shows it still exists. Other such operations are never
-        retried (no read can show generically whether they took effect)."""
-        reads = {t.path: t for t in tools if t.method == "GET"}
-        for tool in tools:
-            if (
-                tool.policy.retry == "safe-after-state-check"
-                and tool.method == "DELETE"
-                and tool.path in reads
-            ):
-                tool.state_check = reads[tool.path].name
-
-    def _chunking(self, tools: list[Tool]) -> None:
-        by_key = {t.name: t for t in tools} | {t.operation_id: t for t in tools if t.operation_id}
-        for key, field_name in self.options.chunk:
-            tool = by_key.get(key)
-            where = f"chunk {key}.{field_name}"
-            if tool is None:
-                self.diagnostics.error(where, f"no operation named {key!r}")
-                continue
-            prop = tool.input_schema["properties"].get(field_name)
-            if (
-                tool.body is None
-                or tool.body.mode != "flat"
-                or not isinstance(prop, dict)
-                or prop.get("type") != "array"
-            ):
-                self.diagnostics.error(
-                    where, f"{field_name!r} is not an array field of {tool.name}'s JSON body"
-                )
-                continue
-            tool.chunk_field = field_name
-            tool.output_schema = None  # one result per chunk: no single shape to declare
-            tool.response_schema = None
-            self.diagnostics.info(
-                tool.where, f"requests over the size limit are split on {field_name!r}"
-            )
 
     # -- one operation ------------------------------------------------------
 

@@ -21,7 +21,7 @@ import gc
 from dataclasses import dataclass
 from typing import Any
 
-from generator import load, operations, schemas
+from generator import controls, load, operations, schemas
 from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics, GeneratorError
@@ -76,7 +76,7 @@ def _settle_projection(tool: Any) -> None:
     bound): where the served size may be smaller, decide on the served schema."""
     if tool.fields_arg is None or tool.window_args:
         return
-    limit = operations.PROJECT_MIN_CHARS
+    limit = controls.PROJECT_MIN_CHARS
     documented = tool.response_schema
     if documented is None or _lower_bound(documented, limit) >= limit:
         return
