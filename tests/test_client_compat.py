@@ -92,7 +92,7 @@ def test_union_request_body_goes_under_a_property_and_passes() -> None:
         )
     )
     raw = [{**tool_json(api.tools[0]), "inputSchema": body}]
-    assert {v.rule for v in compat.lint(raw, ("claude",))} >= {
+    assert {v.rule for v in compat.lint(raw, ("claude",), "artie")} >= {
         "input-root-combinator",
         "input-root-object",
     }
@@ -128,7 +128,7 @@ def test_arrays_without_items_get_items() -> None:
             "inputSchema": {"type": "object", "properties": {"tags": {"type": "array"}}},
         }
     ]
-    assert {(v.client, v.rule) for v in compat.lint(raw, ("openai", "vscode"))} == {
+    assert {(v.client, v.rule) for v in compat.lint(raw, ("openai", "vscode"), "artie")} == {
         ("openai", "array-items"),
         ("vscode", "array-items"),
     }
@@ -202,7 +202,7 @@ def test_list_responses_are_wrapped_in_an_object() -> None:
     raw = [
         {**tool_json(api.tools[0]), "outputSchema": {"type": "array", "items": {"type": "string"}}}
     ]
-    assert [v.rule for v in compat.lint(raw, ("claude",))] == ["output-root-object"]
+    assert [v.rule for v in compat.lint(raw, ("claude",), "artie")] == ["output-root-object"]
     assert lint_api(api, ALL, "artie") == []
 
 
@@ -219,10 +219,10 @@ def test_gemini_rules_fire_on_the_default_profile_and_not_on_the_gemini_one() ->
         "additionalProperties": False,
     }
     tool = {"name": "t", "description": "d", "inputSchema": schema}
-    rules = {v.rule for v in compat.lint([tool], ("gemini",))}
+    rules = {v.rule for v in compat.lint([tool], ("gemini",), "artie")}
     assert {"gemini-format", "gemini-type-list", "gemini-enum", "gemini-keyword"} <= rules
     gem = dialects.gemini_schema(schema)
-    assert compat.lint([{**tool, "inputSchema": gem}], ("gemini",)) == []
+    assert compat.lint([{**tool, "inputSchema": gem}], ("gemini",), "artie") == []
     assert gem["properties"]["n"] == {
         "type": "integer",
         "nullable": True,
@@ -289,5 +289,5 @@ def test_served_gemini_profile_is_clean_and_still_validates_fully(
 
     tools, bad = anyio.run(main)
     listed = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
-    assert compat.lint(listed, ("gemini",)) == []
+    assert compat.lint(listed, ("gemini",), "artie") == []
     assert bad.is_error and json.loads(bad.content[0].text)["error"]["type"] == "invalid_arguments"

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from tests.conftest import REPO, artie_spec
-
-GEN = [sys.executable, "-m", "generator"]
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*GEN, *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+from tests.generator.minimal import run
 
 
 def tree(root: Path) -> dict[str, bytes]:

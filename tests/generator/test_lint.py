@@ -13,6 +13,7 @@ import yaml
 
 from generator.contract import compat, dialects
 from tests.conftest import REPO
+from tests.generator.minimal import run
 
 
 def tool(schema: dict[str, Any], name: str = "t") -> dict[str, Any]:
@@ -28,7 +29,7 @@ def obj(**props: Any) -> dict[str, Any]:
     ["^(?!\\.\\.?$)", "(?<=a)b", "(a)\\1", "(?P<x>a)", "(?i)abc", "\\Aabc\\Z", "a++", "(?>a)"],
 )
 def test_patterns_outside_the_portable_subset_are_flagged(pattern: str) -> None:
-    found = compat.lint([tool(obj(x={"type": "string", "pattern": pattern}))], ("openai",))
+    found = compat.lint([tool(obj(x={"type": "string", "pattern": pattern}))], ("openai",), "artie")
     assert [(v.rule, v.pointer) for v in found] == [
         ("portable-pattern", "/inputSchema/properties/x/pattern")
     ]
@@ -50,10 +51,14 @@ def test_portable_patterns_pass(pattern: str) -> None:
 
 def test_tool_count_rule_per_client() -> None:
     tools = [tool(obj(), f"t{i}") for i in range(129)]
-    counted = {(v.client, v.rule) for v in compat.lint(tools, ("openai", "gemini", "claude"))}
+    counted = {
+        (v.client, v.rule) for v in compat.lint(tools, ("openai", "gemini", "claude"), "artie")
+    }
     assert ("openai", "tool-count") in counted and ("gemini", "tool-count") not in counted
     many = [tool(obj(), f"t{i}") for i in range(513)]
-    assert ("gemini", "tool-count") in {(v.client, v.rule) for v in compat.lint(many, ("gemini",))}
+    assert ("gemini", "tool-count") in {
+        (v.client, v.rule) for v in compat.lint(many, ("gemini",), "artie")
+    }
 
 
 def test_strict_mode_readiness_follows_the_agents_sdk_fallback_conditions() -> None:
@@ -69,11 +74,11 @@ def test_strict_mode_readiness_follows_the_agents_sdk_fallback_conditions() -> N
 
 def test_gemini_flags_nested_objects_without_properties() -> None:
     schema = obj(m={"type": "object"}, n={"type": ["object", "null"], "properties": {}})
-    found = compat.lint([tool(schema)], ("gemini",))
+    found = compat.lint([tool(schema)], ("gemini",), "artie")
     pointers = {v.pointer for v in found if v.rule == "gemini-empty-properties"}
     assert pointers == {"/inputSchema/properties/m", "/inputSchema/properties/n"}
     # the Gemini dialect serves them as any value, which Gemini takes
-    assert compat.lint([tool(dialects.gemini_schema(schema))], ("gemini",)) == []
+    assert compat.lint([tool(dialects.gemini_schema(schema))], ("gemini",), "artie") == []
 
 
 def spec_file(tmp_path: Path, paths: dict[str, Any]) -> Path:
@@ -81,16 +86,6 @@ def spec_file(tmp_path: Path, paths: dict[str, Any]) -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_generator_lint_for_openai_reports_strict_mode_per_tool(tmp_path: Path) -> None:

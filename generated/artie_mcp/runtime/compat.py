@@ -219,11 +219,12 @@ def _escape(token: str) -> str:
 
 def lint(
     tools: list[dict[str, Any]],
-    clients: tuple[str, ...] = CLIENTS,
-    server_key: str = "artie",
+    clients: tuple[str, ...],
+    server_key: str,
     instructions: str | None = None,
 ) -> list[Violation]:
-    """Every rule each tool (tools/list JSON, camelCase keys) breaks, per client."""
+    """Every rule each tool (tools/list JSON, camelCase keys) breaks, per client;
+    ``server_key`` is the key the client knows the server by (its name budgets)."""
     found: list[Violation] = []
     for client in clients:
         limit = TOOL_LIMITS.get(client)
