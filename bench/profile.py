@@ -95,18 +95,18 @@ WAITS = {
     "_recv_bytes",
     "WorkerThread.run",  # anyio's thread blocked reading stdin (the SDK's stdio transport)
 }
-BLACK = {("generator/formatting.py", "format_one")}  # black is mypyc-compiled: no frames inside
+FORMAT = {("generator/formatting.py", "format_one"), ("generator/formatting.py", "format_many")}  # ruff runs as a subprocess
 
 
 def owner(frames: list[tuple[str, str, int]]) -> str:
-    """Who the sample's time belongs to: waiting, imports, black, else the
+    """Who the sample's time belongs to: waiting, imports, formatting, else the
     innermost non-standard-library package (stdlib frames count for their caller)."""
     if frames and frames[-1][0] in WAITS:
         return "waiting"
     if any(func in ("_find_and_load", "_call_with_frames_removed") for func, _, _ in frames):
         return "imports"
-    if frames and (frames[-1][1], frames[-1][0]) in BLACK:
-        return "black"
+    if frames and (frames[-1][1], frames[-1][0]) in FORMAT:
+        return "formatting"
     for _, file, _ in reversed(frames):
         pkg = package(file)
         if pkg and pkg not in STDLIB and pkg not in ("<frozen>", "<string>"):
@@ -164,7 +164,7 @@ def profile_generator(work: Path, keep: Path | None, rate: int = 250) -> str:
     )
     for label, argv, extra in (
         (
-            "cold generate (no black cache)",
+            "cold generate (no generator cache)",
             ["generate", "--out", str(work / "cold")],
             {"ARTIE_MCP_GEN_NO_CACHE": "1"},
         ),

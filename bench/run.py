@@ -9,7 +9,7 @@ Every figure is the median over repeated runs, with min and max. Targets are
 reported, never enforced: the exit code is 0 unless something failed to run.
 
 Sections:
-1. generator on the pinned spec: cold ``generate`` (fresh process, no black
+1. generator on the pinned spec: cold ``generate`` (fresh process, no formatting
    cache), no-change ``check`` (warm cache), each stage;
 2. scaling on synthetic specs (bench/synth.py): time and peak RSS;
 3. servers over stdio and streamable HTTP against a loopback upstream
@@ -309,7 +309,7 @@ def makefile_gen_flags() -> list[str]:
 def bench_generator(cfg: Config, work: Path, gen_flags: Sequence[str]) -> dict[str, Any]:
     if not SPEC.is_file():
         raise SystemExit(f"{SPEC} is missing: run `make spec` first")
-    cache = work / "cache"  # private black cache: never the user's ~/.cache
+    cache = work / "cache"  # private generator cache: never the user's ~/.cache
     out = work / "artie_out"
     common = ["--spec", str(SPEC), *gen_flags, "-q"]
     cold_runs = []
@@ -324,7 +324,7 @@ def bench_generator(cfg: Config, work: Path, gen_flags: Sequence[str]) -> dict[s
         if target != out:
             shutil.rmtree(target, ignore_errors=True)
     cache_env = {"ARTIE_MCP_GEN_CACHE": str(cache)}
-    log("  warming the black cache (one generate, not timed)")
+    log("  warming the generator cache (one generate, not timed)")
     run_generator(["generate", "--out", str(work / "warm_out"), *common], cache_env, work)
     shutil.rmtree(work / "warm_out", ignore_errors=True)
     against_repo = run_generator(["check", "--out", str(GENERATED), *common], cache_env, work)
@@ -939,7 +939,7 @@ PHASE_LABELS = {
     "validate": "validate",
     "ir": "ir",
     "lint": "lint",
-    "render": "render (models, templates, black)",
+    "render": "render (models, templates, ruff format)",
     "write_or_compare": "write / compare",
     "exit": "exit",
 }
@@ -1003,7 +1003,7 @@ def render_report(results: dict[str, Any]) -> str:
             "",
         ]
 
-    parts += ["### Scaling: synthetic OpenAPI 3.1 specs, cold generate (no black cache)", ""]
+    parts += ["### Scaling: synthetic OpenAPI 3.1 specs, cold generate (no generator cache)", ""]
     rows = [
         [
             "operations",
@@ -1270,7 +1270,7 @@ def versions(fastmcp: bool) -> dict[str, str]:
     for name in (
         "mcp",
         "httpx",
-        "black",
+        "ruff",
         "datamodel-code-generator",
         "openapi-spec-validator",
         "uvicorn",

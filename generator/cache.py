@@ -1,4 +1,4 @@
-"""A content-addressed cache for expensive, deterministic steps (black, the
+"""A content-addressed cache for expensive, deterministic steps (formatting, the
 validator's verdict, the models module). Keys hash everything the answer
 depends on; a cached answer is exactly what the step would return, so the
 cache changes time, never output. ``ARTIE_MCP_GEN_NO_CACHE=1`` turns it off."""

@@ -20,7 +20,7 @@ from generator.output import destination, diff_tree, write_tree
 
 MAX_PROBLEMS_SHOWN = 50
 # the tools whose releases decide the bytes of the output (pinned in pyproject.toml)
-OUTPUT_TOOLS = ("black", "datamodel-code-generator", "openapi-spec-validator")
+OUTPUT_TOOLS = ("ruff", "datamodel-code-generator", "openapi-spec-validator")
 
 
 def say(text: object, file: TextIO | None = None) -> None:

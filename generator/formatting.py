@@ -1,73 +1,94 @@
-"""black, made affordable: a content-addressed cache and a process pool.
+"""The Python files of a generated package, formatted by ``ruff format``.
 
-black formats 40-100 KB/s here, so formatting dominates generation. Each file
-is formatted once per (black version, mode, source) and the answer cached on
-disk; files not in the cache are formatted in parallel. The output is exactly
-what ``black.format_str`` gives.
+ruff's formatter (pinned in pyproject.toml: its release decides the bytes) formats
+black's style about a hundred times faster than black, so a 1 MB models package
+takes a fraction of a second instead of ten. Every run is ``--isolated``: no
+configuration file on the user's machine can change the output. Answers are
+cached by (ruff version, settings, source) like the other deterministic steps.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import tempfile
+from pathlib import Path
 
 from generator import cache
 
 LINE_LENGTH = 100
+TARGET = "py311"
+SETTINGS = ["--isolated", "--line-length", str(LINE_LENGTH), "--target-version", TARGET]
 
 
-def _mode():  # type: ignore[no-untyped-def]
-    import black
+def ruff_bin() -> str:
+    from ruff.__main__ import find_ruff_bin
 
-    return black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY311})
+    return str(find_ruff_bin())
+
+
+def version() -> str:
+    from importlib.metadata import version as installed
+
+    return installed("ruff")
 
 
 def _key(source: str) -> str:
-    import black
-
-    return cache.key(f"black={black.__version__};line={LINE_LENGTH};py311", source)
+    return cache.key(f"ruff={version()};{' '.join(SETTINGS)}", source)
 
 
-def format_one(source: str) -> str:
-    import black
-
-    try:
-        return black.format_str(source, mode=_mode())
-    except black.InvalidInput as exc:  # a template bug, not the user's
-        raise ValueError(f"generated code does not parse: {exc}") from None
+def _fail(name: str, stderr: str) -> ValueError:
+    first = next((ln for ln in stderr.splitlines() if ln.strip()), "ruff format failed")
+    return ValueError(f"{name}: generated code does not parse: {first[:300]}")  # a template bug
 
 
-def _format_named(item: tuple[str, str]) -> tuple[str, str]:
-    name, source = item
-    try:
-        return name, format_one(source)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
+def format_one(source: str, name: str = "<generated>") -> str:
+    done = subprocess.run(
+        [ruff_bin(), "format", *SETTINGS, "--stdin-filename", "generated.py", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    if done.returncode != 0:
+        raise _fail(name, done.stderr)
+    return done.stdout
 
 
-def format_many(sources: dict[str, str], workers: int | None = None) -> dict[str, str]:
-    """Format every source; returns {name: formatted} in the same order."""
+def format_many(sources: dict[str, str]) -> dict[str, str]:
+    """Every source formatted; returns {name: formatted} in the same order. The
+    sources not in the cache are formatted by one ``ruff format`` run over a
+    temporary tree (ruff spreads the files over the cores itself)."""
     done: dict[str, str] = {}
+    keys = {name: _key(source) for name, source in sources.items()}
     todo: dict[str, str] = {}
-    keys: dict[str, str] = {}
     for name, source in sources.items():
-        keys[name] = _key(source)
-        cached = cache.get("black", keys[name])
-        if cached is not None:
-            done[name] = cached
-        else:
+        cached = cache.get("format", keys[name])
+        if cached is None:
             todo[name] = source
-    if todo:
-        workers = workers or min(len(todo), os.cpu_count() or 1)
-        total = sum(len(s) for s in todo.values())
-        if workers > 1 and total > 60_000:
-            # big files first so the pool stays busy
-            items = sorted(todo.items(), key=lambda kv: -len(kv[1]))
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                results = dict(pool.map(_format_named, items, chunksize=4))
         else:
-            results = dict(_format_named(item) for item in todo.items())
-        for name, text in results.items():
-            done[name] = text
-            cache.put("black", keys[name], text)
+            done[name] = cached
+    if len(todo) == 1:
+        ((name, source),) = todo.items()
+        done[name] = format_one(source, name)
+    elif todo:
+        with tempfile.TemporaryDirectory(prefix="artie-mcp-gen-format-") as tmp:
+            root = Path(tmp)
+            files = {name: root / f"{i}.py" for i, name in enumerate(todo)}
+            for name, path in files.items():
+                path.write_text(todo[name], encoding="utf-8")
+            run = subprocess.run(
+                [ruff_bin(), "format", *SETTINGS, "--no-cache", str(root)],
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+            )
+            if run.returncode != 0:
+                bad = next(
+                    (n for n, p in files.items() if str(p) in run.stderr), "a generated file"
+                )
+                raise _fail(bad, run.stderr.replace(str(root), ""))
+            for name, path in files.items():
+                done[name] = path.read_text(encoding="utf-8")
+    for name in todo:
+        cache.put("format", keys[name], done[name])
     return {name: done[name] for name in sources}

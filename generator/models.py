@@ -87,14 +87,15 @@ class ModelsJob:
     def __init__(self, spec: dict[str, Any], digest: str) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
-        import black
         import datamodel_code_generator
+
+        from generator import formatting
 
         self.key = cache.key(
             "models",
             cache.code(__file__),  # its post-processing shapes the module too
             getattr(datamodel_code_generator, "__version__", "?"),
-            black.__version__,
+            formatting.version(),
             HEADER,
             ESCAPING,
             json.dumps(OPTIONS, sort_keys=True),  # a change of options is a change of output
@@ -136,4 +137,4 @@ def _job(spec: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     diagnostics = Diagnostics()
     # docstrings and Field descriptions are read by people: no control characters
     code = render_models(escape.schema_texts(spec), diagnostics)
-    return formatting.format_many(code, workers=1), [d.message for d in diagnostics.items]
+    return formatting.format_many(code), [d.message for d in diagnostics.items]

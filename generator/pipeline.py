@@ -125,7 +125,7 @@ def _build(
     files = stages.run(
         "render",
         lambda: render(api, config, spec, diagnostics, prompts, models),
-        f"{count} tool modules, models, black",
+        f"{count} tool modules, models, ruff format",
     )
     return Result(api=api, files=files, diagnostics=diagnostics, timings=stages.timings)
 

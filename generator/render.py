@@ -2,7 +2,7 @@
 
 The only module that touches jinja2. Templates format what the IR says; the
 runtime (``templates/runtime``) is copied verbatim; Python files are then
-formatted with black (``formatting``).
+formatted with ruff format (``formatting``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def test_version_prints_the_generator_version() -> None:
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.startswith(f"artie-mcp-gen {version('artie-mcp-gen')}")
         # what decides the bytes of the output is named too
-        assert f"black {version('black')}" in proc.stdout
+        assert f"ruff {version('ruff')}" in proc.stdout
         assert f"datamodel-code-generator {version('datamodel-code-generator')}" in proc.stdout
 
 

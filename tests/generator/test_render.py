@@ -198,3 +198,27 @@ def test_the_readme_lists_every_server_option_from_the_one_table() -> None:
         flag = "--" + option.name.replace("_", "-")
         env = "ARTIE_BASE_URL" if option.env else "ARTIE_MCP_" + option.name.upper()
         assert row.startswith(f"| `{flag}` | `{env}` | "), row
+
+
+def test_a_formatter_config_on_the_machine_does_not_change_the_output(tmp_path: Path) -> None:
+    """Generated Python is formatted by the pinned ruff with ``--isolated``: a ruff.toml
+    or pyproject.toml around the output or the working folder changes nothing."""
+    source = write_spec(tmp_path / "s.json", spec(title="Formatting"))
+    plain, styled = tmp_path / "plain", tmp_path / "styled" / "out"
+    proc = run("generate", "--spec", str(source), "--out", str(plain), "-q", "--package", "fmt_mcp")
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "styled").mkdir()
+    style = '[format]\nquote-style = "single"\nindent-style = "tab"\nline-length = 40\n'
+    (tmp_path / "styled" / "ruff.toml").write_text(style)
+    (tmp_path / "styled" / "pyproject.toml").write_text("[tool.ruff]\nline-length = 40\n")
+    proc = run(
+        "generate", "--spec", str(source), "--out", str(styled), "-q", "--package", "fmt_mcp",
+        cwd=tmp_path / "styled", env={"ARTIE_MCP_GEN_NO_CACHE": "1"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+    def python(root: Path) -> dict[str, str]:
+        return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.py"))}
+
+    assert python(plain) == python(styled)
+    assert "\t" not in "".join(python(styled).values())
