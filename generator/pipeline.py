@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from generator import cache, operations
+from generator import cache, findings, operations
 from generator import load as loading
 from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics, GeneratorError
@@ -81,15 +81,15 @@ def _validate(spec: dict[str, Any], digest: str, source: str) -> list[str]:
     from importlib.metadata import version
 
     key = cache.key(
-        "validate", version("openapi-spec-validator"), cache.code(loading.__file__), digest
+        "validate", version("openapi-spec-validator"), cache.code(findings.__file__), digest
     )
     cached = cache.get("validate", key)
     if cached == "valid":
         return []
-    problems = json.loads(cached) if cached is not None else loading.validate_spec(spec)
+    problems = json.loads(cached) if cached is not None else findings.validate_spec(spec)
     if cached is None:
         cache.put("validate", key, json.dumps(problems) if problems else "valid")
-    fatal = loading.fatal(problems)
+    fatal = findings.fatal(problems)
     if fatal:
         raise GeneratorError(f"{source} cannot be generated", fatal)
     return problems

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from generator import fastyaml, load
+from generator import fastyaml, findings, load
 from tests.conftest import ARTIE_SPECS, PINNED_SPEC, PUBLIC_SPECS, REPO
 from tests.generator.minimal import run, spec, write_spec
 
@@ -254,7 +254,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_value_level_problems_have_their_real_pointer() -> None:
-    problems = load.validate_spec(yaml.safe_load(MESSY))
+    problems = findings.validate_spec(yaml.safe_load(MESSY))
     assert (
         "#/components/schemas/Thing/properties/size/exclusiveMinimum: is not of type 'number' (got True)"
         in problems
@@ -290,7 +290,7 @@ def test_a_ref_cycle_with_nothing_in_it_names_the_cycle(tmp_path: Path) -> None:
     doc: dict[str, Any] = yaml.safe_load(MESSY)
     doc["components"]["schemas"]["A"] = {"$ref": "#/components/schemas/B"}
     doc["components"]["schemas"]["B"] = {"$ref": "#/components/schemas/A"}
-    problems = load.validate_spec(doc)
+    problems = findings.validate_spec(doc)
     assert any(
         "$ref cycle: #/components/schemas/A -> #/components/schemas/B -> #/components/schemas/A"
         in p
@@ -314,7 +314,7 @@ def test_a_dangling_ref_is_located_where_it_is_written() -> None:
     ] = schema
     doc["paths"]["/other"] = {"get": {"responses": {"200": {"description": "ok", "content": {
         "application/json": {"schema": {"type": "array", "items": dict(schema)}}}}}}}  # fmt: skip
-    problems = load.validate_spec(doc)
+    problems = findings.validate_spec(doc)
     where = "#/paths/~1things/get/responses/200/content/application~1json/schema"
     assert problems == [
         f"{where}: $ref '#/components/schemas/Missing' points to nothing (and 1 more place)"
@@ -341,7 +341,7 @@ def test_a_cached_verdict_is_not_reused_by_a_generator_that_words_it_differently
     shutil.copytree(
         REPO / "templates", copy / "templates", ignore=shutil.ignore_patterns("__pycache__")
     )
-    loader = copy / "generator" / "load.py"
+    loader = copy / "generator" / "findings.py"
     loader.write_text(loader.read_text().replace("points to nothing", "points nowhere"))
     second = run(
         "generate", "--spec", str(source), "--out", str(tmp_path / "b"), cwd=copy,
