@@ -114,7 +114,7 @@ class Api:
     description: str
     digest: str  # sha256 of the canonical JSON of the spec
     base_url: str
-    auth: JSON  # the security scheme the server sends, see operations.auth_scheme
+    auth: JSON  # the security scheme the server sends, see service.auth_scheme
     tools: list[Tool] = field(default_factory=list)  # exposed
     excluded: list[Tool] = field(default_factory=list)  # exposure: excluded
     webhooks: list[Webhook] = field(default_factory=list)

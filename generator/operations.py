@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
 
-from generator import controls, naming, outlines, policy, schemas
+from generator import controls, naming, outlines, policy, schemas, service
 from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics
@@ -23,72 +22,6 @@ BODY_PREFERENCE = (
     "text/plain",
     "application/octet-stream",
 )
-FILE_SCHEMA: JSON = {
-    "type": "object",
-    "description": "A file: its bytes as base64, or a path under a folder the operator allows (--allow-file-dir).",
-    "properties": {
-        "content_base64": {"type": "string"},
-        "path": {"type": "string"},
-        "filename": {"type": "string"},
-        "content_type": {"type": "string"},
-    },
-    "minProperties": 1,
-    "additionalProperties": False,
-}
-
-
-def digest(spec: JSON) -> str:
-    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def base_url(spec: JSON) -> str:
-    servers = spec.get("servers") or []
-    if not servers or not isinstance(servers[0], dict):
-        return ""
-    url = str(servers[0].get("url", ""))
-    for name, var in (servers[0].get("variables") or {}).items():
-        url = url.replace("{" + name + "}", str((var or {}).get("default", "")))
-    return url.rstrip("/")
-
-
-def auth_scheme(spec: JSON) -> JSON:
-    """The security scheme the server sends: the global requirement's first
-    scheme, else the one operations require most often, else the first declared.
-    OAuth2 keeps its client-credentials token URL and scopes."""
-    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
-    chosen: str | None = None
-    for requirement in spec.get("security") or []:
-        for name in requirement or {}:
-            if name in schemes:
-                chosen = chosen or name
-    if chosen is None:
-        counts: dict[str, int] = {}
-        for item in (spec.get("paths") or {}).values():
-            for op in (item or {}).values() if isinstance(item, dict) else []:
-                if isinstance(op, dict):
-                    for requirement in op.get("security") or []:
-                        for name in requirement or {}:
-                            if name in schemes:
-                                counts[name] = counts.get(name, 0) + 1
-                                break  # alternatives: count the first one offered
-        if counts:
-            chosen = max(counts, key=lambda n: (counts[n], -list(schemes).index(n)))
-    if chosen is None and schemes and (spec.get("security") is None):
-        chosen = next(iter(schemes))
-    if chosen is None:
-        return {}
-    scheme = schemes[chosen]
-    out = {k: v for k, v in scheme.items() if k in ("type", "scheme", "in", "name")}
-    flows = scheme.get("flows") if isinstance(scheme.get("flows"), dict) else {}
-    client = (
-        flows.get("clientCredentials") if isinstance(flows.get("clientCredentials"), dict) else None
-    )
-    if client:
-        out["tokenUrl"] = str(client.get("tokenUrl", ""))
-        out["scopes"] = sorted(str(s) for s in (client.get("scopes") or {}))
-    out["id"] = chosen
-    return out
 
 
 class Builder:
@@ -115,9 +48,9 @@ class Builder:
             version=str(info.get("version", "")),
             openapi=str(spec.get("openapi", "")),
             description=str(info.get("description") or ""),
-            digest=self.spec_digest or digest(spec),
-            base_url=base_url(spec),
-            auth=auth_scheme(spec),
+            digest=self.spec_digest or service.digest(spec),
+            base_url=service.base_url(spec),
+            auth=service.auth_scheme(spec),
         )
         tools: list[Tool] = []
         paths = spec.get("paths") or {}
@@ -313,7 +246,7 @@ class Builder:
         required = request.get("required") is True
         if base == "application/octet-stream" or base.startswith(("image/", "audio/", "video/")):
             return (
-                {"body": FILE_SCHEMA},
+                {"body": contract.FILE_SCHEMA},
                 ["body"] if required else [],
                 Body(chosen, "wrapped", required, "body", files=("body",)),
             )
@@ -329,7 +262,9 @@ class Builder:
             files: tuple[str, ...] = ()
             if base == "multipart/form-data":
                 files = tuple(k for k, v in properties.items() if _is_file(v))
-                properties.update({k: {**FILE_SCHEMA, **_doc(properties[k])} for k in files})
+                properties.update(
+                    {k: {**contract.FILE_SCHEMA, **_doc(properties[k])} for k in files}
+                )
             fields = tuple((k, k) for k in properties)
             # an optional body with required fields: we always send a body, so the
             # fields stay required
@@ -445,7 +380,7 @@ def _is_file(schema: Any) -> bool:
 
 def _doc(schema: Any) -> JSON:
     text = schema.get("description") if isinstance(schema, dict) else None
-    return {"description": f"{text} ({FILE_SCHEMA['description']})"} if text else {}
+    return {"description": f"{text} ({contract.FILE_SCHEMA['description']})"} if text else {}
 
 
 def _is_json(content_type: str) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from generator import cache, findings, operations
+from generator import cache, findings, operations, service
 from generator import load as loading
 from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics, GeneratorError
@@ -60,7 +60,7 @@ def build(
     stages = Stages(progress)
     raw = stages.run("load", lambda: loading.read_source(source))
     spec: dict[str, Any] = stages.run("parse", lambda: loading.document(raw, source))
-    digest = stages.run("digest", lambda: operations.digest(spec))
+    digest = stages.run("digest", lambda: service.digest(spec))
     models = None
     if config.models:  # started now: it runs while the spec is validated
         models = ModelsJob(spec, digest)

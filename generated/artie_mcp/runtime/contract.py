@@ -66,6 +66,21 @@ BODILESS_SCHEMA: dict[str, object] = {
     "required": ["ok", "status"],
 }
 
+# A file argument: what ``http.read_file`` takes (bytes as base64, or a path the
+# operator allows), advertised as this schema wherever the spec sends a file.
+FILE_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "description": "A file: its bytes as base64, or a path under a folder the operator allows (--allow-file-dir).",
+    "properties": {
+        "content_base64": {"type": "string"},
+        "path": {"type": "string"},
+        "filename": {"type": "string"},
+        "content_type": {"type": "string"},
+    },
+    "minProperties": 1,
+    "additionalProperties": False,
+}
+
 # -- the generated package ------------------------------------------------------------
 
 TOOLS_DIR = "tools"  # <package>/tools/<tool name>.json, one file per operation
