@@ -4,7 +4,7 @@ shows whether a failed delete took effect, and the body arrays a request may be 
 
 from __future__ import annotations
 
-from generator import schemas
+from generator import schematools
 from generator.contract import contract
 from generator.diagnostics import Diagnostics
 from generator.ir import JSON, Tool
@@ -50,7 +50,7 @@ def result_controls(tool: Tool) -> None:
             tool.window_args = (offset, limit)
             tool.input_schema["properties"][offset] = {"type": "integer", "minimum": 0}
             tool.input_schema["properties"][limit] = {"type": "integer", "minimum": 1}
-    big = schemas.json_size(out, PROJECT_MIN_CHARS) >= PROJECT_MIN_CHARS
+    big = schematools.json_size(out, PROJECT_MIN_CHARS) >= PROJECT_MIN_CHARS
     if read and out.get("type") == "object" and (tool.window_args or big):
         tool.fields_arg = free("result_fields")
         scope = " of each item" if tool.window_args else ""

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from generator import controls, naming, outlines, policy, schemas, service
+from generator import controls, naming, outlines, policy, schemas, schematools, service
 from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics
@@ -184,7 +184,7 @@ class Builder:
             converted, defs = self.walker.convert(
                 schema if schema is not None else {}, "input", where
             )
-            converted = schemas.with_defs(converted, defs) if defs else converted
+            converted = schematools.with_defs(converted, defs) if defs else converted
             if isinstance(converted, dict):
                 converted = dict(converted)
                 if param.get("description") and "description" not in converted:
@@ -252,10 +252,10 @@ class Builder:
             )
         raw_schema = (content.get(chosen) or {}).get("schema", {})
         converted, defs = self.walker.convert(raw_schema, "input", where)
-        flat = schemas.merge_all_of(converted) if isinstance(converted, dict) else converted
+        flat = schematools.merge_all_of(converted) if isinstance(converted, dict) else converted
         if (
             not defs
-            and schemas.is_plain_object(flat)
+            and schematools.is_plain_object(flat)
             and all(naming.ARG_NAME.match(k) for k in flat["properties"])
         ):
             properties = dict(flat["properties"])
@@ -274,7 +274,9 @@ class Builder:
             self.diagnostics.warning(
                 where, "multipart body is not an object of fields; sent as JSON text"
             )
-        schema = schemas.with_defs(converted, defs) if isinstance(converted, dict) else converted
+        schema = (
+            schematools.with_defs(converted, defs) if isinstance(converted, dict) else converted
+        )
         return (
             {"body": schema},
             ["body"] if required else [],
@@ -305,7 +307,7 @@ class Builder:
         root["additionalProperties"] = False
         if defs:
             root["$defs"] = dict(sorted(defs.items()))
-        return schemas.finalize(root)
+        return schematools.finalize(root)
 
     def _responses(self, tool: Tool, op: JSON, where: str) -> None:
         """The documented success body (``response_schema``) and what is advertised
@@ -353,14 +355,14 @@ class Builder:
             converted = {} if converted is True else {"not": {}}
         if (
             defs
-            and not schemas.deferred()
+            and not schematools.deferred()
             and self.walker.defs_size(defs) > outlines.RESPONSE_LIMIT
         ):
             # a reference cycle through many components, copied into every such tool:
             # summarised as deep as the size bound allows (outlines.summarise)
-            tool.response_schema = schemas.finalize(outlines.summarise(converted, defs))
+            tool.response_schema = schematools.finalize(outlines.summarise(converted, defs))
         else:
-            tool.response_schema = schemas.finalize(schemas.with_defs(converted, defs))
+            tool.response_schema = schematools.finalize(schematools.with_defs(converted, defs))
         tool.output_wrapped = not outlines.always_object(tool.response_schema)
         tool.output_schema = outlines.outline(tool.response_schema, tool.output_wrapped)
 

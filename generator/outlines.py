@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from generator.contract import contract
-from generator.schemas import JSON, strip, unescape
+from generator.schemas import JSON, unescape
+from generator.schematools import strip
 
 # -- what a tool advertises as its outputSchema --------------------------------------
 

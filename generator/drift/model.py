@@ -7,7 +7,7 @@ schema's meaning, only its cost:
 
 - recursive components are walked once per direction and shared by all tools
   (the generator walks them again for every tool);
-- ``schemas.finalize`` is deferred: tool schemas keep their shared subtrees as
+- ``schematools.finalize`` is deferred: tool schemas keep their shared subtrees as
   shared objects and their ``ORIGIN`` markers (which component a subtree is),
   instead of becoming one self-contained copy per tool.
 
@@ -21,7 +21,7 @@ import gc
 from dataclasses import dataclass
 from typing import Any
 
-from generator import controls, load, operations, schemas
+from generator import controls, load, operations, schemas, schematools
 from generator.config import GeneratorConfig
 from generator.contract import contract
 from generator.diagnostics import Diagnostics, GeneratorError
@@ -80,10 +80,10 @@ def _settle_projection(tool: Any) -> None:
     documented = tool.response_schema
     if documented is None or _lower_bound(documented, limit) >= limit:
         return
-    served = schemas.finalize_now(documented)
+    served = schematools.finalize_now(documented)
     if tool.output_wrapped:
         served = {"type": "object", "properties": {contract.RESULT_KEY: served}}
-    if schemas.json_size(served, limit) < limit:
+    if schematools.json_size(served, limit) < limit:
         del tool.input_schema["properties"][tool.fields_arg]
         tool.fields_arg = None
 
@@ -99,13 +99,13 @@ def _lower_bound(schema: Any, limit: int) -> int:
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            name = node.get(schemas.ORIGIN)
+            name = node.get(schematools.ORIGIN)
             if name is not None:
                 if name in names:
                     total += 18 + len(str(name))  # {"$ref":"#/$defs/Name"}
                     continue
                 names.add(name)
-            entries = [(k, v) for k, v in node.items() if k != schemas.ORIGIN]
+            entries = [(k, v) for k, v in node.items() if k != schematools.ORIGIN]
             total += 2 + max(0, len(entries) - 1) + sum(len(k) + 3 for k, _ in entries)
             stack.extend(v for _, v in entries)
         elif isinstance(node, list):
@@ -148,7 +148,7 @@ def build(source: str) -> Side:
         builder = operations.Builder(spec, GeneratorConfig(), diagnostics)
         walker = SharedWalker(spec, diagnostics)
         builder.walker = walker
-        with schemas.deferred_finalize():
+        with schematools.deferred_finalize():
             api = builder.build()
         for tool in api.tools + api.excluded:
             _settle_projection(tool)

@@ -16,10 +16,10 @@ import json
 import re
 from typing import Any
 
-from generator import schemas
+from generator import schemas, schematools
 
 JSON = dict[str, Any]
-ORIGIN = schemas.ORIGIN
+ORIGIN = schematools.ORIGIN
 NULL = {"type": "null"}
 ANNOTATIONS = {"description", "title", "examples", "example", "readOnly", "writeOnly"}
 ANNOTATIONS |= {"$comment", "default", "deprecated", ORIGIN}
@@ -105,7 +105,7 @@ class Shapes:
         parts = out.get("allOf")
         if isinstance(parts, list) and parts:
             resolved = [self.simplify(self.resolve(p) if def_ref(p) else p) for p in parts]
-            merged = schemas.merge_all_of({**out, "allOf": resolved})
+            merged = schematools.merge_all_of({**out, "allOf": resolved})
             if "allOf" not in merged:
                 return merged
             if len(parts) == 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from generator import schemas
+from generator import schemas, schematools
 from generator.drift.compare import Differ
 from generator.drift.model import Side
 from generator.drift.report import Report, Row
@@ -198,11 +198,11 @@ def _payload(side: Side, hook: Webhook) -> Any:
         return None
     if raw is None:
         return None
-    with schemas.deferred_finalize():
+    with schematools.deferred_finalize():
         converted, defs = walker.convert(raw, "output", f"webhook {hook.name}")
         if not isinstance(converted, dict):
             return converted
-        return schemas.finalize(schemas.with_defs(converted, defs))
+        return schematools.finalize(schematools.with_defs(converted, defs))
 
 
 def compare_webhooks(report: Report, base_side: Side, head_side: Side) -> None:

@@ -22,14 +22,8 @@ from generator import load, operations, outlines
 from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics
 from generator.operations import build
-from generator.schemas import (
-    SchemaWalker,
-    deferred_finalize,
-    finalize,
-    json_size,
-    merge_all_of,
-    strip,
-)
+from generator.schemas import SchemaWalker
+from generator.schematools import deferred_finalize, finalize, json_size, merge_all_of, strip
 from tests.conftest import ARTIE_SPECS, REPO
 from tests.support.schemas import check_2020_12, refs, unresolved
 from tests.support.served import generate_app, tool_server
