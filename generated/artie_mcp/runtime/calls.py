@@ -25,6 +25,7 @@ from .errors import ToolError, from_response, request_id, upstream_body
 from .oauth import TokenSource
 from .operation import Operation, PackageInfo
 from .redact import contains, redact, redact_text, scrub
+from .request import Request, build_request
 from .results import (
     documented,
     error_result,
@@ -236,7 +237,7 @@ class Caller:
             raise invalid
         controls = {name: arguments[name] for name in op.control_args if name in arguments}
         call_args = {k: v for k, v in arguments.items() if k not in controls}
-        request = http.build_request(op, call_args, self.settings.allow_file_dir)
+        request = build_request(op, call_args, self.settings.allow_file_dir)
         api_key = await self._key(api_key)
         limit = self.settings.max_request_bytes
         if request.content is not None and len(request.content) > limit:
@@ -266,7 +267,7 @@ class Caller:
     async def _send(
         self,
         op: Operation,
-        request: http.Request,
+        request: Request,
         arguments: dict[str, Any],
         api_key: str | None,
     ) -> httpx.Response:
@@ -295,7 +296,7 @@ class Caller:
         reader = self.known.get(op.state_check or "")
         if reader is None:
             return None
-        read = http.build_request(
+        read = build_request(
             reader, {p.arg: arguments[p.arg] for p in reader.params if p.arg in arguments}
         )
 
@@ -408,7 +409,7 @@ class Caller:
         batches: list[list[Any]] = []
         current: list[Any] = []
         for item in items:
-            trial = http.build_request(op, {**arguments, field_arg: [*current, item]})
+            trial = build_request(op, {**arguments, field_arg: [*current, item]})
             if current and trial.content is not None and len(trial.content) > limit:
                 batches.append(current)
                 current = [item]
@@ -419,7 +420,7 @@ class Caller:
         report: list[dict[str, Any]] = []
         start = 0
         for index, batch in enumerate(batches):
-            request = http.build_request(op, {**arguments, field_arg: batch})
+            request = build_request(op, {**arguments, field_arg: batch})
             if request.content is not None and len(request.content) > limit:
                 raise ToolError(
                     "payload_too_large",

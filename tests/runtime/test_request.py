@@ -1,4 +1,4 @@
-"""``runtime.http.build_request`` on its own: arguments in, the HTTP request out,
+"""``runtime.request.build_request`` on its own: arguments in, the HTTP request out,
 for every parameter location and style and both body modes."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from artie_mcp.runtime.errors import ToolError
-from artie_mcp.runtime.http import MAX_URL_CHARS, build_request
 from artie_mcp.runtime.operation import Annotations, Body, Operation, Param
+from artie_mcp.runtime.request import MAX_URL_CHARS, build_request
 
 WRITE = Annotations(read_only=False, destructive=False, idempotent=False, open_world=True)
 
