@@ -19,7 +19,8 @@ import anyio
 import httpx
 import psycopg
 import pytest
-from artie_mcp.runtime.grants import LATEST, TOKEN_PREFIX, Store
+from artie_mcp.runtime.grants import TOKEN_PREFIX
+from artie_mcp.runtime.grantstore import LATEST, Store
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 

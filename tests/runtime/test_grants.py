@@ -11,14 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from artie_mcp.runtime.grants import (
-    LATEST,
-    TOKEN_PREFIX,
-    GrantError,
-    GrantScope,
-    KeyBox,
-    Store,
-)
+from artie_mcp.runtime.grants import TOKEN_PREFIX, GrantError, GrantScope, KeyBox
+from artie_mcp.runtime.grantstore import LATEST, Store
 
 SECRET = "s" * 16 + "0123456789abcdef0123"
 OTHER_SECRET = "o" * 40

@@ -13,7 +13,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .grants import GrantError, GrantScope, Store, iso, utcnow  # the standard library only
+from .grants import GrantError, GrantScope, iso, utcnow  # the standard library only
+from .grantstore import Store
 from .options import OPTIONS, convert, parse_time
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ def add_parser(sub: Any) -> None:
 def preflight(tool_server: ToolServer) -> str | None:
     """Why serving with grants or OAuth cannot start (the options, the store), or None.
     The store is opened, and migrated, here once."""
-    from .grantscope import Guard, active
+    from .grantroutes import Guard
+    from .grantscope import active
 
     if not active(tool_server.settings):
         return None

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import grantscope, hosts
+from . import grantroutes, grantscope, hosts
 from .access import BearerGate
 from .options import OPTIONS
 from .sessions import SessionLimits, StreamLimits
@@ -253,7 +253,7 @@ def http_app(tool_server: ToolServer) -> Any:
     from starlette.routing import Route
 
     settings = tool_server.settings
-    guard = grantscope.Guard(tool_server) if grantscope.active(settings) else None
+    guard = grantroutes.Guard(tool_server) if grantscope.active(settings) else None
 
     async def healthz(request: Request) -> Response:
         return JSONResponse(
