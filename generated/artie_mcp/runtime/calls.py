@@ -8,7 +8,6 @@ writes one audit line.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -27,22 +26,18 @@ from .operation import Operation, PackageInfo
 from .redact import contains, redact, redact_text, scrub
 from .request import Request, build_request
 from .results import (
-    documented,
+    bound,
     error_result,
-    item_schema,
+    finish,
     non_json_result,
     not_json,
-    project,
-    size,
-    structured,
     success_payload,
     success_result,
-    window,
 )
 from .retry import RetryPolicy, retryable
 from .settings import Settings
-from .tolerance import META_KEY, SpecDrift
-from .validation import ArgumentValidator, exact_integers
+from .tolerance import SpecDrift
+from .validation import ArgumentValidator, exact_integers, path_problems
 
 if TYPE_CHECKING:
     import httpx
@@ -50,29 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mcp_runtime")
 
 INLINE_BYTES = 64 * 1024  # larger answers are parsed and shaped in a worker thread
-
-
-DOT_SEGMENTS = ("", ".", "..")
-
-
-def path_problems(op: Operation, arguments: Any) -> list[dict[str, str]]:
-    """Path values that would not reach this operation: an empty segment, and the
-    dot segments '.' and '..', which servers resolve to another path even when percent-encoded. (No
-    pattern says so in the schema: lookaround is not portable to model APIs.)"""
-    if not isinstance(arguments, dict):
-        return []
-    out = []
-    for param in op.params:
-        value = arguments.get(param.arg)
-        if param.location == "path" and isinstance(value, str) and value in DOT_SEGMENTS:
-            out.append(
-                {
-                    "path": "/" + param.arg,
-                    "message": 'expected any text but "", "." or ".." (the value is one URL '
-                    f"path segment), got {json.dumps(value)}",
-                }
-            )
-    return out
 
 
 class Caller:
@@ -227,7 +199,9 @@ class Caller:
         error.message = scrub(redact_text(error.message), secrets)
         error.upstream = self.clean(op, error.upstream, api_key)
         error.details = scrub(redact(error.details), secrets)
-        return error_result(self._bound(error), op is None or op.output_schema is None)
+        return error_result(
+            bound(error, self.settings.max_result_chars), op is None or op.output_schema is None
+        )
 
     async def _call(
         self, op: Operation, arguments: dict[str, Any], api_key: str | None, outcome: dict[str, Any]
@@ -327,7 +301,9 @@ class Caller:
         note = None if op.bodiless else await self.drift.note(op, data, len(content))
         if note is not None:
             note = scrub(note, [api_key or "", *self.secrets()])
-        return await self._offload(len(content), self._finish, op, data, controls, status, note)
+        return await self._offload(
+            len(content), finish, op, data, controls, status, note, self.settings.max_result_chars
+        )
 
     async def _offload(self, size_hint: int, fn: Callable[..., Any], *args: Any) -> Any:
         if size_hint <= INLINE_BYTES:
@@ -356,47 +332,6 @@ class Caller:
                 result.content = [c for c in result.content if isinstance(c, types.TextContent)]
             return result
         return self.clean(op, data, api_key)
-
-    def _finish(
-        self,
-        op: Operation,
-        data: Any,
-        controls: dict[str, Any],
-        status: int,
-        note: dict[str, Any] | None,
-    ) -> types.CallToolResult:
-        if op.output_schema is None:
-            return success_result(data)
-        result = structured(op, data)
-        fields = controls.get(op.fields_arg) if op.fields_arg else None
-        if op.list_field and isinstance(result.get(op.list_field), list):
-            if fields:
-                items_schema = item_schema(documented(op), op.list_field)
-                result = {
-                    **result,
-                    op.list_field: [
-                        project(i, fields, items_schema) for i in result[op.list_field]
-                    ],
-                }
-            offset_arg, limit_arg = op.window_args or ("", "")  # none advertised: fit only
-            result = window(
-                result,
-                op.list_field,
-                int(controls.get(offset_arg, 0)),
-                controls.get(limit_arg),
-                self.settings.max_result_chars,
-            )
-        elif fields:
-            result = project(result, fields, documented(op))
-        if size(result) > self.settings.max_result_chars:
-            hint = f"; ask for fewer fields with {op.fields_arg}" if op.fields_arg else ""
-            raise ToolError(
-                "payload_too_large",
-                f"the result is {size(result)} characters, over the limit of "
-                f"{self.settings.max_result_chars}{hint}",
-                status=status,
-            )
-        return success_result(result, meta={META_KEY: note} if note else None)
 
     async def _chunked(
         self, op: Operation, arguments: dict[str, Any], limit: int, api_key: str | None
@@ -452,23 +387,6 @@ class Caller:
             )
             start += len(batch)
         return success_result({"ok": True, "chunks": report, "items": len(items)})
-
-    def _bound(self, error: ToolError) -> ToolError:
-        """Errors obey the result size limit too: a huge upstream body is cut."""
-        limit = self.settings.max_result_chars
-        if size(error.payload()) <= limit:
-            return error
-        if error.details and len(error.details) > 10:
-            error.details = error.details[:10]
-        text = (
-            error.upstream
-            if isinstance(error.upstream, str)
-            else json.dumps(error.upstream, ensure_ascii=False)
-        )
-        room = max(200, limit - size({**error.payload(), "upstream": None}) - 200)
-        if len(text) > room:
-            error.upstream = text[:room] + f"…[truncated {len(text) - room} more characters]"
-        return error
 
     async def aclose(self) -> None:
         await self.upstream.aclose()

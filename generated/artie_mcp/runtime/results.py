@@ -18,6 +18,7 @@ import mcp.types as types
 from .contract import RESULT_KEY, WINDOW_KEY
 from .errors import ToolError, upstream_body
 from .operation import Operation
+from .tolerance import META_KEY
 
 
 def _text(value: Any) -> str:
@@ -199,3 +200,61 @@ def window(
         else:
             high = mid - 1
     return shaped(low)
+
+
+def finish(
+    op: Operation,
+    data: Any,
+    controls: dict[str, Any],
+    status: int,
+    note: dict[str, Any] | None,
+    max_chars: int,
+) -> types.CallToolResult:
+    """A success as the tool advertises it: projected to the fields asked for, a list
+    windowed to what fits, the drift note in ``_meta``; over the limit, an error."""
+    if op.output_schema is None:
+        return success_result(data)
+    result = structured(op, data)
+    fields = controls.get(op.fields_arg) if op.fields_arg else None
+    if op.list_field and isinstance(result.get(op.list_field), list):
+        if fields:
+            items_schema = item_schema(documented(op), op.list_field)
+            result = {
+                **result,
+                op.list_field: [project(i, fields, items_schema) for i in result[op.list_field]],
+            }
+        offset_arg, limit_arg = op.window_args or ("", "")  # none advertised: fit only
+        result = window(
+            result,
+            op.list_field,
+            int(controls.get(offset_arg, 0)),
+            controls.get(limit_arg),
+            max_chars,
+        )
+    elif fields:
+        result = project(result, fields, documented(op))
+    if size(result) > max_chars:
+        hint = f"; ask for fewer fields with {op.fields_arg}" if op.fields_arg else ""
+        raise ToolError(
+            "payload_too_large",
+            f"the result is {size(result)} characters, over the limit of " f"{max_chars}{hint}",
+            status=status,
+        )
+    return success_result(result, meta={META_KEY: note} if note else None)
+
+
+def bound(error: ToolError, limit: int) -> ToolError:
+    """Errors obey the result size limit too: a huge upstream body is cut."""
+    if size(error.payload()) <= limit:
+        return error
+    if error.details and len(error.details) > 10:
+        error.details = error.details[:10]
+    text = (
+        error.upstream
+        if isinstance(error.upstream, str)
+        else json.dumps(error.upstream, ensure_ascii=False)
+    )
+    room = max(200, limit - size({**error.payload(), "upstream": None}) - 200)
+    if len(text) > room:
+        error.upstream = text[:room] + f"…[truncated {len(text) - room} more characters]"
+    return error

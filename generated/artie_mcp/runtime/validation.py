@@ -14,7 +14,10 @@ import json
 import re
 import uuid
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .operation import Operation
 
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
 
@@ -321,3 +324,26 @@ def _message(error: Any) -> str:
         return f"nothing is allowed here, {got}"
     message = str(error.message)
     return message if len(message) <= 300 else message[:300] + "…"
+
+
+DOT_SEGMENTS = ("", ".", "..")
+
+
+def path_problems(op: Operation, arguments: Any) -> list[dict[str, str]]:
+    """Path values that would not reach this operation: an empty segment, and the
+    dot segments '.' and '..', which servers resolve to another path even when percent-encoded. (No
+    pattern says so in the schema: lookaround is not portable to model APIs.)"""
+    if not isinstance(arguments, dict):
+        return []
+    out = []
+    for param in op.params:
+        value = arguments.get(param.arg)
+        if param.location == "path" and isinstance(value, str) and value in DOT_SEGMENTS:
+            out.append(
+                {
+                    "path": "/" + param.arg,
+                    "message": 'expected any text but "", "." or ".." (the value is one URL '
+                    f"path segment), got {json.dumps(value)}",
+                }
+            )
+    return out
