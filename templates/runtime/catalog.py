@@ -134,15 +134,18 @@ class Catalog:
     def read(self, uri: str) -> types.ReadResourceResult:
         if uri != self.resource_uri() or not self.not_exposed:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}")
-        lines = ["# Operations not exposed by this server", ""]
-        for op in self.not_exposed:
-            lines.append(f"## {op.name} ({op.method} {op.path})")
-            lines.append(f"- why: {op.exclusion_reason or 'excluded by the API spec'}")
-            lines.append(f"- instead: {op.remediation or 'use the API directly'}")
-            lines.append("")
-        text = "\n".join(lines)
-        contents = types.TextResourceContents(uri=uri, mime_type="text/markdown", text=text)
-        return types.ReadResourceResult(contents=[contents])
+        lines = listing(
+            "Operations not exposed by this server",
+            (
+                (
+                    op,
+                    op.exclusion_reason or "excluded by the API spec",
+                    op.remediation or "use the API directly",
+                )
+                for op in self.not_exposed
+            ),
+        )
+        return markdown_resource(uri, lines)
 
 
 def instructions(
@@ -227,3 +230,22 @@ class PreSerialised:
 
 
 PRESERIALISED = PreSerialised()
+
+
+def listing(title: str, entries: Iterable[tuple[Operation, str, str]]) -> list[str]:
+    """Markdown lines naming operations a caller cannot use: why, and what to do instead."""
+    lines = [f"# {title}", ""]
+    for op, why, instead in entries:
+        lines += [
+            f"## {op.name} ({op.method} {op.path})",
+            f"- why: {why}",
+            f"- instead: {instead}",
+            "",
+        ]
+    return lines
+
+
+def markdown_resource(uri: str, lines: list[str]) -> types.ReadResourceResult:
+    text = "\n".join(lines)
+    contents = types.TextResourceContents(uri=uri, mime_type="text/markdown", text=text)
+    return types.ReadResourceResult(contents=[contents])

@@ -33,6 +33,7 @@ from pydantic import ConfigDict
 
 from . import compact
 from .access import select
+from .catalog import listing, markdown_resource
 from .contract import METHOD_CLASSES
 from .errors import ToolError
 from .grants import Grant, GrantError, GrantScope, KeyBox, audited, is_grant_token
@@ -343,20 +344,16 @@ class Perimeter:
                 for c in catalog.read(uri).contents
                 if isinstance(c, types.TextResourceContents)
             ]
-        lines += ["# Operations outside this caller's scope", ""]
         holder = (
             "an access token with the scopes named"
             if scoped.principal.kind == "oauth"
             else "a grant that includes it"
         )
-        for op in outside:
-            lines.append(f"## {op.name} ({op.method} {op.path})")
-            lines.append(f"- why: {self.why_not(scoped, op)}")
-            lines.append(f"- instead: ask the operator for {holder}")
-            lines.append("")
-        text = "\n".join(lines)
-        contents = types.TextResourceContents(uri=uri, mime_type="text/markdown", text=text)
-        return types.ReadResourceResult(contents=[contents])
+        lines += listing(
+            "Operations outside this caller's scope",
+            ((op, self.why_not(scoped, op), f"ask the operator for {holder}") for op in outside),
+        )
+        return markdown_resource(uri, lines)
 
     def _outside(self, scoped: Scoped) -> list[Operation]:
         return [op for name, op in self.served.items() if name not in scoped.served]
