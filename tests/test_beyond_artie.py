@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from mcp import Client, StdioServerParameters
 
 from generator.contract import compat
 from tests.conftest import PUBLIC_SPECS, REPO, generate_package
+from tests.generator.minimal import run
 from tests.support.drawing import draw_arguments, run_calls, sendable
 from tests.support.install import fresh_install
 from tests.support.npm_tools import ensure_installed, prism
@@ -296,17 +295,8 @@ def test_external_refs_are_bundled_and_missing_ones_are_clear_errors(tmp_path: P
         "part": {"type": "integer"},
     }
     (tmp_path / "shared/things.yaml").unlink()
-    run = [
-        sys.executable,
-        "-m",
-        "generator",
-        "generate",
-        "--spec",
-        str(spec),
-        "--out",
-        str(tmp_path / "o"),
-    ]
-    missing = subprocess.run(run, cwd=REPO, capture_output=True, text=True, timeout=300)
+    args = ["generate", "--spec", str(spec), "--out", str(tmp_path / "o")]
+    missing = run(*args)
     assert (
         missing.returncode == 2
         and "external $ref to" in missing.stderr
@@ -326,27 +316,12 @@ def test_warnings_and_strict(tmp_path: Path) -> None:
     }
     spec = tmp_path / "odd.yaml"
     spec.write_text(yaml.safe_dump(doc))
-    run = [
-        sys.executable,
-        "-m",
-        "generator",
-        "generate",
-        "--spec",
-        str(spec),
-        "--out",
-        str(tmp_path / "o"),
-    ]
-    loose = subprocess.run(run, cwd=REPO, capture_output=True, text=True, timeout=300)
+    args = ["generate", "--spec", str(spec), "--out", str(tmp_path / "o")]
+    loose = run(*args)
     assert (
         loose.returncode == 0
         and "warning: POST /odd: request body 'application/xml' is sent as the text given"
         in loose.stderr
     )
-    strict = subprocess.run(
-        [*run[:-1], str(tmp_path / "o2"), "--strict"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    strict = run(*args[:-1], str(tmp_path / "o2"), "--strict")
     assert strict.returncode == 1 and not (tmp_path / "o2").exists()

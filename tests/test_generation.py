@@ -123,30 +123,13 @@ def test_spec_fetch_checks_sha256_and_keeps_the_old_file(tmp_path: Path) -> None
     )
     out = tmp_path / "spec.json"
     out.write_text("old")
-    proc = run(
-        "spec",
-        "fetch",
-        "--lock",
-        str(lock),
-        "--source",
-        str(artie_spec("v1.0.76")),
-        "--out",
-        str(out),
-    )
+    source = str(artie_spec("v1.0.76"))
+    proc = run("spec", "fetch", "--lock", str(lock), "--source", source, "--out", str(out))
     assert proc.returncode == 2 and "sha256 mismatch" in proc.stderr
     assert out.read_text() == "old"
     real = json.loads((REPO / "specs/artie-openapi.lock.json").read_text())
     lock.write_text(json.dumps(real))
-    proc = run(
-        "spec",
-        "fetch",
-        "--lock",
-        str(lock),
-        "--source",
-        str(artie_spec("v1.0.76")),
-        "--out",
-        str(out),
-    )
+    proc = run("spec", "fetch", "--lock", str(lock), "--source", source, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["info"]["version"] == "v1.0.76"
 

@@ -12,7 +12,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.support.served import generate_app, tool_server
+from tests.support.served import call_tools, generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
 
 
@@ -25,24 +25,13 @@ def audit_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def run_calls(server: Any, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
-    async def main() -> list[Any]:
-        try:
-            async with Client(server.server) as client:
-                return [await client.call_tool(name, args) for name, args in calls]
-        finally:
-            await server.aclose()
-
-    return anyio.run(main)
-
-
 def test_the_audit_log_redacts_values_not_text(artie: Any, tmp_path: Path) -> None:
     audit = tmp_path / "audit.jsonl"
     with Upstream() as upstream:
         upstream.default = Reply(200, {"items": []})
         # a one-letter key: replacing it in the line's text would mangle every word with a "k"
         server = tool_server(artie, api_key="k", base_url=upstream.url, audit_log=str(audit))
-        run_calls(
+        call_tools(
             server,
             [
                 ("data_catalog_search", {"query": "network keys"}),
@@ -66,7 +55,7 @@ def test_the_audit_log_bounds_each_argument(artie: Any, tmp_path: Path) -> None:
         server = tool_server(
             artie, api_key="sk-0123456789", base_url=upstream.url, audit_log=str(audit)
         )
-        (result,) = run_calls(server, [("data_catalog_search", {"query": huge})])
+        (result,) = call_tools(server, [("data_catalog_search", {"query": huge})])
         assert not result.is_error
         assert upstream.requests[0].json()["query"] == huge  # the call itself is not cut
     text = audit.read_text()

@@ -32,8 +32,17 @@ from tests.support.drawing import (
     sendable,
     unrolled,
 )
-from tests.support.served import generate_app, tool_server
+from tests.support.served import call_tools, generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
+
+# every tool served and listed, answers passed on whole: what a tolerance check needs
+EVERY_TOOL_AS_IS: dict[str, Any] = {
+    "api_key": "sk-test-0123456789abcdef",
+    "include_excluded": True,
+    "compact": False,  # every tool listed, past the default budget
+    "reveal_credentials": True,
+    "max_result_chars": 10**8,
+}
 
 PAIRS = list(zip(ARTIE_VERSIONS, ARTIE_VERSIONS[1:], strict=False))
 ANSWERS_PER_TOOL = 2
@@ -198,15 +207,7 @@ def test_a_server_from_the_older_spec_passes_newer_answers_on(
         return
     app = generate_app(artie_spec(base), tmp_path, f"tol_{base}")
     with Upstream() as upstream:
-        server = tool_server(
-            app,
-            api_key="sk-test-0123456789abcdef",
-            base_url=upstream.url,
-            include_excluded=True,
-            compact=False,  # every tool listed, past the default budget
-            reveal_credentials=True,
-            max_result_chars=10**8,
-        )
+        server = tool_server(app, base_url=upstream.url, **EVERY_TOOL_AS_IS)
         calls = []
         rejected = 0
         for name, (older, newer) in sorted(changed.items()):
@@ -234,24 +235,13 @@ def test_a_server_from_the_older_spec_passes_newer_answers_on(
     )
 
 
-def calls_through_client(server: Any, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
-    async def main() -> list[Any]:
-        try:
-            async with Client(server.server) as client:
-                return [await client.call_tool(name, args) for name, args in calls]
-        finally:
-            await server.aclose()
-
-    return anyio.run(main)
-
-
 def test_a_success_that_is_not_json_is_an_upstream_error(tmp_path: Path, pinned_spec: Path) -> None:
     app = generate_app(pinned_spec, tmp_path, "tol_html")
     login = "<!DOCTYPE html><html><body>Sign in to continue</body></html>"
     with Upstream() as upstream:
         upstream.default = Reply(200, login, headers={"Content-Type": "text/html; charset=utf-8"})
         server = tool_server(app, api_key="sk-test-0123456789abcdef", base_url=upstream.url)
-        (result,) = calls_through_client(server, [("pipeline_list", {})])
+        (result,) = call_tools(server, [("pipeline_list", {})])
     assert result.is_error
     error = json.loads(result.content[0].text)["error"]
     assert error["type"] == "upstream_error" and error["status"] == 200
@@ -272,17 +262,9 @@ def test_a_drifted_answer_carries_a_note_and_is_logged_once(
     uuid = "6f1c2a3e-0000-4000-8000-000000000001"
     with Upstream() as upstream:
         upstream.default = Reply(200, answer)
-        server = tool_server(
-            app,
-            api_key="sk-test-0123456789abcdef",
-            base_url=upstream.url,
-            include_excluded=True,
-            compact=False,  # every tool listed, past the default budget
-            reveal_credentials=True,
-            max_result_chars=10**8,
-        )
+        server = tool_server(app, base_url=upstream.url, **EVERY_TOOL_AS_IS)
         with caplog.at_level("WARNING", logger="mcp_runtime"):
-            results = calls_through_client(server, [("source_reader_detail", {"uuid": uuid})] * 3)
+            results = call_tools(server, [("source_reader_detail", {"uuid": uuid})] * 3)
     for result in results:
         assert not result.is_error and result.structured_content == answer
         note = result.meta["spec_drift"]

@@ -65,17 +65,22 @@ def build_tool_server(
     return tool_server(generate_app(spec, root, label, *extra), **settings)
 
 
-def call_tool(server: Any, name: str, arguments: dict[str, Any]) -> Any:
-    """One tools/call through the SDK's in-memory client; the server's pooled
-    upstream client is closed after (it belongs to this call's event loop)."""
+def call_tools(server: Any, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """tools/calls in one session of the SDK's in-memory client, in order; the server's
+    pooled upstream client is closed after (it belongs to this event loop)."""
     import anyio
     from mcp import Client
 
-    async def main() -> Any:
+    async def main() -> list[Any]:
         try:
             async with Client(server.server) as client:
-                return await client.call_tool(name, arguments)
+                return [await client.call_tool(name, args) for name, args in calls]
         finally:
             await server.aclose()
 
     return anyio.run(main)
+
+
+def call_tool(server: Any, name: str, arguments: dict[str, Any]) -> Any:
+    """One tools/call (see ``call_tools``)."""
+    return call_tools(server, [(name, arguments)])[0]
