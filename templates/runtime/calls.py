@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPError
 
 from . import http
 from .access import Audit
-from .contract import env_base
+from .contract import INLINE_BYTES, env_base
 from .errors import ToolError, from_response, request_id, upstream_body
 from .oauth import TokenSource
 from .operation import Operation, PackageInfo
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger("mcp_runtime")
-
-INLINE_BYTES = 64 * 1024  # larger answers are parsed and shaped in a worker thread
 
 
 class Caller:

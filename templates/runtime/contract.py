@@ -57,6 +57,10 @@ Exposure = Literal["exposed", "excluded"]
 
 RESULT_KEY = "result"  # structuredContent of a non-object answer: {"result": <answer>}
 WINDOW_KEY = "_window"  # what a windowed list returned and where the next window starts
+# answers larger than this are parsed, checked against the pinned spec and shaped in a
+# worker thread (one big answer must not stall other sessions); smaller ones on the loop,
+# where a thread hop would cost more than the work
+INLINE_BYTES = 64 * 1024
 REDACTED = "[redacted]"
 # A success without a body. The runtime builds exactly this shape (and ``body`` when
 # upstream sent one anyway), so the schema can assert it.

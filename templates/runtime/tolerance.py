@@ -4,8 +4,8 @@ Upstream moves ahead of the pin: enums gain values, fields appear or become
 nullable, types widen. Such an answer is a success and reaches the agent
 unchanged. Where it differs from the documented response schema, a short note
 goes beside the data (``_meta``) and the operator's log says so once per tool
-and shape of difference, not once per call. The check runs in a worker thread
-and skips answers too large to check cheaply.
+and shape of difference, not once per call. Answers over ``INLINE_BYTES`` are
+checked in a worker thread; answers too large to check cheaply are skipped.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 
+from .contract import INLINE_BYTES
 from .operation import Operation
 
 log = logging.getLogger("mcp_runtime")
@@ -34,7 +35,10 @@ class SpecDrift:
         """The ``_meta`` note for ``data``, or None when it matches the pinned spec."""
         if op.response_schema is None or size > MAX_CHECKED_BYTES:
             return None
-        found = await anyio.to_thread.run_sync(self._differences, op, data)
+        if size <= INLINE_BYTES:
+            found = self._differences(op, data)
+        else:
+            found = await anyio.to_thread.run_sync(self._differences, op, data)
         if not found:
             return None
         shape = tuple(sorted({(schema_path, keyword) for _, _, schema_path, keyword in found}))

@@ -26,6 +26,7 @@ the marker instead.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -80,6 +81,7 @@ def _compact(key: str) -> str:
     return re.sub(r"[-_.\s]", "", key.lower())
 
 
+@functools.lru_cache(maxsize=4096)  # answers repeat their keys in every item
 def secret_key(key: str, restricted: bool = False) -> bool:
     """Whether values under ``key`` are secrets (``restricted``: the stricter rule
     of credential-bearing operations)."""
