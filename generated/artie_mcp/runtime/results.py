@@ -187,19 +187,23 @@ def window(
         }
         return {**structured, list_field: returned, WINDOW_KEY: meta}
 
-    result = shaped(len(chosen))
-    if size(result) <= max_chars:
-        if offset == 0 and end == total:
-            return structured  # nothing was cut: no window to report
-        return result
-    low, high = 0, len(chosen)  # the largest count that fits
-    while low < high:
-        mid = (low + high + 1) // 2
-        if size(shaped(mid)) <= max_chars:
-            low = mid
-        else:
-            high = mid - 1
-    return shaped(low)
+    # Items are measured one at a time, and only until the limit is passed: a huge list
+    # is never serialised whole (which would hold the interpreter for the whole dump
+    # and stall every other session), and the cost follows the limit, not the answer.
+    room = max_chars - size(shaped(0))
+    count, used = 0, 0
+    for item in chosen:
+        used += size(item) + 2  # ", " between items
+        if used > room:
+            break
+        count += 1
+    while count > 0 and size(shaped(count)) > max_chars:
+        count -= 1  # the meta's numbers grew by a digit or two
+    while count < len(chosen) and size(shaped(count + 1)) <= max_chars:
+        count += 1
+    if count == len(chosen) and offset == 0 and end == total:
+        return structured  # nothing was cut: no window to report
+    return shaped(count)
 
 
 def finish(
