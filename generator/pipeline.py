@@ -142,10 +142,10 @@ def _lint(api: Api, diagnostics: Diagnostics, server_key: str) -> None:
     found = lint_api(api, compat.CLIENTS, server_key)
     by_rule: dict[tuple[str, str, bool], list[Any]] = {}
     for v in found:
-        by_key = v.rule == "tool-name-length" and _fits_a_short_key(v.client, v.tool)
+        # too long only with the key the user gives the server in the client: a one-character key fits
+        by_key = v.rule == "tool-name-length" and len(v.tool) + 1 <= compat.NAME_BUDGET[v.client]
         by_rule.setdefault((v.client, v.rule, by_key), []).append(v)
     for (client, rule, by_key), group in by_rule.items():
-        # too long only with the key the user gives the server in the client: a warning
         report = diagnostics.warning if by_key else diagnostics.error
         for v in group[:LINT_SHOWN]:
             report(f"{v.tool} ({v.client})", f"{v.rule} at {v.pointer}: {v.message}")
@@ -153,21 +153,10 @@ def _lint(api: Api, diagnostics: Diagnostics, server_key: str) -> None:
             report(f"… ({client})", f"{rule}: {len(group) - LINT_SHOWN} more tools like the above")
         if by_key:
             longest = max(len(v.tool) for v in group)
-            fits = SHORT_KEY_BUDGET[client] - longest
+            fits = compat.NAME_BUDGET[client] - longest
             report(
                 f"server key {server_key!r} ({client})",
                 f"{client} counts the key it knows the server by in each tool name: add the server "
                 f"under a key of at most {fits} characters (the printed client config uses the dist "
                 "name without -mcp), or generate with a shorter --dist-name or --max-name-length",
             )
-
-
-# the longest key + tool name each client takes: mcp__<key>__<tool> within 64 (Claude Code),
-# key + tool under 60 (Cursor)
-SHORT_KEY_BUDGET = {"claude-code": 64 - len("mcp____"), "cursor": 59}
-
-
-def _fits_a_short_key(client: str, tool: str) -> bool:
-    """Whether ``tool`` fits ``client``'s name budget under a one-character server key."""
-    budget = SHORT_KEY_BUDGET.get(client)
-    return budget is not None and len(tool) + 1 <= budget

@@ -19,6 +19,9 @@ from .dialects import GEMINI_FORMATS, GEMINI_KEYWORDS, _types, portable_pattern
 
 CLIENTS = ("claude", "claude-code", "cursor", "openai", "vscode", "gemini")
 TOOL_LIMITS = {"openai": 128, "gemini": 512}  # tools one request may carry
+# the longest server key + tool name a client takes: mcp__<key>__<tool> within 64
+# characters (Claude Code), key and tool together under 60 (Cursor)
+NAME_BUDGET = {"claude-code": 64 - len("mcp____"), "cursor": 59}
 TOOLS_LIST_BUDGET = 100_000  # bytes of a full tools/list (about 25,000 tokens) before compact
 
 
@@ -259,9 +262,10 @@ def _check(tool: dict[str, Any], client: str, server_key: str) -> Any:
     name = str(tool.get("name", ""))
     if not TOOL_NAME.match(name):
         yield "tool-name-pattern", "/name", f"{name!r} has characters or a length tool names cannot have"
-    if client == "claude-code" and len(f"mcp__{server_key}__{name}") > 64:
+    over = client in NAME_BUDGET and len(server_key) + len(name) > NAME_BUDGET[client]
+    if over and client == "claude-code":
         yield "tool-name-length", "/name", f"mcp__{server_key}__{name} is {len(f'mcp__{server_key}__{name}')} characters"
-    if client == "cursor" and len(server_key) + len(name) >= 60:
+    if over and client == "cursor":
         yield "tool-name-length", "/name", f"server key + tool name is {len(server_key) + len(name)} characters"
     description = tool.get("description") or ""
     if len(description) > MAX_DESCRIPTION:
