@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,6 @@ class GeneratorConfig:
     package_version: str | None = None  # default: from info.version
     models: bool = True
     chunk: tuple[tuple[str, str], ...] = ()  # (tool name or operationId, body array field)
-    source: str | None = field(default=None, compare=False)  # the file it was read from
 
     def __post_init__(self) -> None:
         dist = self.dist_name or self.package.replace("_", "-")
@@ -213,7 +212,7 @@ def from_arguments(args: argparse.Namespace) -> GeneratorConfig:
         given = getattr(args, f.key, None)
         if f.flag is not None and given is not None:
             values[f.key] = check(f, given, f.flag)
-    return finish(GeneratorConfig(**values, source=source))
+    return finish(GeneratorConfig(**values))
 
 
 def finish(config: GeneratorConfig) -> GeneratorConfig:
@@ -261,7 +260,7 @@ def check(f: Field, value: Any, where: str) -> Any:
         return tuple((str(k), v) for k, v in value.items())
     if not isinstance(value, str):
         raise GeneratorError(f"{where}: {shown} is not text")
-    if f.pattern and not re.fullmatch(f.pattern.strip("^$"), value):
+    if f.pattern and not re.search(f.pattern, value):  # the patterns are anchored
         raise GeneratorError(f"{where} {value!r} is not {f.allowed}")
     return value
 

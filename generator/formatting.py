@@ -9,6 +9,7 @@ cached by (ruff version, settings, source) like the other deterministic steps.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import tempfile
 from pathlib import Path
@@ -20,12 +21,14 @@ TARGET = "py311"
 SETTINGS = ["--isolated", "--line-length", str(LINE_LENGTH), "--target-version", TARGET]
 
 
+@functools.cache
 def ruff_bin() -> str:
     from ruff.__main__ import find_ruff_bin
 
     return str(find_ruff_bin())
 
 
+@functools.cache
 def version() -> str:
     from importlib.metadata import version as installed
 
