@@ -33,21 +33,18 @@ SKIP_NAMES = {".artie-mcp-gen"}
 
 
 def generate(case: Path, out: Path) -> tuple[int, str]:
-    """``artie-mcp-gen generate -q`` in-process, as a user runs it from the case folder."""
+    """``artie-mcp-gen generate -q`` in-process; what it prints names the case's files
+    as the case folder sees them."""
     from generator.cli import main
 
-    args = ["generate", "--spec", "spec.yaml", "--out", str(out), "-q"]
+    args = ["generate", "--spec", str(case / "spec.yaml"), "--out", str(out), "-q"]
     if (case / "config.toml").is_file():
-        args += ["--config", "config.toml"]
+        args += ["--config", str(case / "config.toml")]
     printed = io.StringIO()
-    cwd = Path.cwd()
-    os.chdir(case)
-    try:
-        with redirect_stderr(printed), redirect_stdout(printed):
-            code = main(args)
-    finally:
-        os.chdir(cwd)
-    return code, printed.getvalue().replace(str(out), "<out>")
+    with redirect_stderr(printed), redirect_stdout(printed):
+        code = main(args)
+    text = printed.getvalue().replace(str(out), "<out>").replace(str(case) + os.sep, "")
+    return code, text
 
 
 def files(root: Path) -> dict[str, bytes]:
