@@ -19,6 +19,31 @@ def _pointer(parts: Any) -> str:
 FATAL = "cannot be generated: "  # the prefix of a finding that stops generation
 
 
+def remembered(spec: dict[str, Any], digest: str | None = None) -> list[str]:
+    """``validate_spec``'s answer, remembered in the generator cache under the spec's
+    digest, the validator's version and this module's code: every command that reads
+    a spec (generate, check, lint, validate) pays for the validator once."""
+    import json
+    from importlib.metadata import version
+
+    from generator import cache, service
+
+    key = cache.key(
+        "validate",
+        version("openapi-spec-validator"),
+        cache.code(__file__),
+        digest or service.digest(spec),
+    )
+    cached = cache.get("validate", key)
+    if cached == "valid":
+        return []
+    if cached is not None:
+        return list(json.loads(cached))
+    problems = validate_spec(spec)
+    cache.put("validate", key, json.dumps(problems) if problems else "valid")
+    return problems
+
+
 def validate_spec(spec: dict[str, Any]) -> list[str]:
     """Every problem openapi-spec-validator finds, each as 'pointer: message' with
     the pointer of the value at fault. Findings that make generation impossible

@@ -216,9 +216,9 @@ def load(source: str, validate: bool = True) -> LoadedSpec:
     raw = read_source(source)
     doc = document(raw, source)
     if validate:
-        from generator.findings import validate_spec
+        from generator.findings import remembered
 
-        problems = validate_spec(doc)
+        problems = remembered(doc)
         if problems:
             raise GeneratorError(f"{source} is not a valid OpenAPI document", problems)
     return LoadedSpec(source=source, raw=raw, doc=doc)

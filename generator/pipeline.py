@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from generator import cache, findings, operations, service
+from generator import findings, operations, service
 from generator import load as loading
 from generator.config import GeneratorConfig
 from generator.diagnostics import Diagnostics, GeneratorError
@@ -75,20 +75,9 @@ def build(
 
 
 def _validate(spec: dict[str, Any], digest: str, source: str) -> list[str]:
-    """openapi-spec-validator's findings, remembered by the spec's digest. Those
+    """openapi-spec-validator's findings (remembered by the spec's digest). Those
     that make generation impossible stop it here; the others become warnings."""
-    import json
-    from importlib.metadata import version
-
-    key = cache.key(
-        "validate", version("openapi-spec-validator"), cache.code(findings.__file__), digest
-    )
-    cached = cache.get("validate", key)
-    if cached == "valid":
-        return []
-    problems = json.loads(cached) if cached is not None else findings.validate_spec(spec)
-    if cached is None:
-        cache.put("validate", key, json.dumps(problems) if problems else "valid")
+    problems = findings.remembered(spec, digest)
     fatal = findings.fatal(problems)
     if fatal:
         raise GeneratorError(f"{source} cannot be generated", fatal)

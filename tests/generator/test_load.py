@@ -348,3 +348,25 @@ def test_a_cached_verdict_is_not_reused_by_a_generator_that_words_it_differently
         env={**env, "PYTHONPATH": str(copy)},
     )  # fmt: skip
     assert second.returncode == 0 and "points nowhere" in second.stderr, second.stderr
+
+
+def test_lint_and_validate_share_the_cached_verdict_with_generate(tmp_path: Path) -> None:
+    """The validator is the slow part of every command that reads a spec (about 1.3 s
+    for Artie's, 10 s for Stripe's): lint and validate remember its verdict under the
+    same key as generate, so any of them pays for it once per spec and generator."""
+    source = write_spec(tmp_path / "s.json", spec())
+    cache = tmp_path / "cache"
+    env = {"ARTIE_MCP_GEN_CACHE": str(cache)}
+
+    def verdicts() -> list[str]:
+        return sorted(
+            p.name for p in (cache / "artie-mcp-gen" / "validate").rglob("*") if p.is_file()
+        )
+
+    assert run("validate", "--spec", str(source), env=env).returncode == 0
+    remembered = verdicts()
+    assert len(remembered) == 1, "validate did not remember the verdict"
+    assert run("lint", "--spec", str(source), env=env).returncode == 0
+    out = tmp_path / "out"
+    assert run("generate", "--spec", str(source), "--out", str(out), "-q", env=env).returncode == 0
+    assert verdicts() == remembered  # one key: the same spec is validated once
