@@ -356,7 +356,7 @@ class Builder:
         if (
             defs
             and not schematools.deferred()
-            and self.walker.defs_size(defs) > outlines.RESPONSE_LIMIT
+            and self.walker.defs_over(defs, outlines.RESPONSE_LIMIT)
         ):
             # a reference cycle through many components, copied into every such tool:
             # summarised as deep as the size bound allows (outlines.summarise)

@@ -10,7 +10,7 @@ from typing import Any
 
 from generator.contract import contract
 from generator.schemas import JSON, unescape
-from generator.schematools import strip
+from generator.schematools import json_size
 
 # -- what a tool advertises as its outputSchema --------------------------------------
 
@@ -141,7 +141,7 @@ def summarise(schema: Any, defs: JSON, limit: int = RESPONSE_LIMIT) -> Any:
             out = _unroll(schema, defs, depth, budget)
         except _OverBudget:
             continue
-        if len(json.dumps(strip(out), separators=(",", ":"))) <= limit:
+        if json_size(out, limit + 1) <= limit:
             return out
     return _unroll(schema, defs, 0)
 

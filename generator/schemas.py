@@ -12,12 +12,11 @@ One walk does everything a tool schema needs:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Literal
 
 from generator.diagnostics import Diagnostics
-from generator.schematools import ORIGIN, canonical_type, make_nullable, strip
+from generator.schematools import ORIGIN, canonical_type, json_size, make_nullable
 
 JSON = dict[str, Any]
 Direction = Literal["input", "output"]
@@ -172,14 +171,17 @@ class SchemaWalker:
                         cyclic.update(members)
         return cyclic
 
-    def defs_size(self, defs: JSON) -> int:
-        """Bytes of the definitions ``convert`` returned (each measured once per spec)."""
+    def defs_over(self, defs: JSON, limit: int) -> bool:
+        """Whether the definitions ``convert`` returned take more than ``limit`` bytes
+        (each measured once per spec, and only as far as ``limit``)."""
         total = 0
         for value in defs.values():
             if id(value) not in self._sizes:
-                self._sizes[id(value)] = len(json.dumps(strip(value), separators=(",", ":")))
+                self._sizes[id(value)] = json_size(value, limit + 1)
             total += self._sizes[id(value)]
-        return total
+            if total > limit:
+                return True
+        return False
 
     # -- the walk ----------------------------------------------------------
 

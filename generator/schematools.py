@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
 JSON = dict[str, Any]
@@ -121,7 +122,7 @@ def finalize(schema: JSON) -> JSON:
     def is_shared(node: JSON, key: str) -> bool:
         if key not in shared:  # only what is met twice needs its size
             shared[key] = counts.get(key, 0) > 1 and (
-                len(json.dumps(strip(node), separators=(",", ":"))) >= SHARE_MIN_CHARS
+                json_size(node, SHARE_MIN_CHARS) >= SHARE_MIN_CHARS
             )
         return shared[key]
 
@@ -182,17 +183,27 @@ def json_size(node: Any, limit: int) -> int:
     while stack and total < limit:
         item = stack.pop()
         if isinstance(item, dict):
-            entries = [(k, v) for k, v in item.items() if k != ORIGIN]
-            total += 2 + max(0, len(entries) - 1)
-            for k, v in entries:
-                total += len(json.dumps(k)) + 1
-                stack.append(v)
+            entries = 0
+            for k, v in item.items():
+                if k != ORIGIN:
+                    entries += 1
+                    total += _text_size(k) + 1
+                    stack.append(v)
+            total += 1 + max(1, entries)  # braces and the commas between entries
         elif isinstance(item, list):
             total += 2 + max(0, len(item) - 1)
             stack.extend(item)
+        elif isinstance(item, str):
+            total += _text_size(item)
         else:
             total += len(json.dumps(item))
     return total
+
+
+@lru_cache(maxsize=65536)
+def _text_size(text: str) -> int:
+    """Bytes of a JSON string (names and keywords repeat: each is measured once)."""
+    return len(json.dumps(text))
 
 
 def strip(node: Any) -> Any:

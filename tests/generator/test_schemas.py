@@ -24,7 +24,7 @@ from generator.diagnostics import Diagnostics
 from generator.operations import build
 from generator.schemas import SchemaWalker
 from generator.schematools import deferred_finalize, finalize, json_size, merge_all_of, strip
-from tests.conftest import ARTIE_SPECS, REPO
+from tests.conftest import ARTIE_SPECS, PINNED_SPEC, REPO
 from tests.support.schemas import check_2020_12, refs, unresolved
 from tests.support.served import generate_app, tool_server
 
@@ -499,3 +499,22 @@ def test_a_reference_cycle_through_thirty_schemas() -> None:
     schema = {**out, "$defs": defs}
     Draft202012Validator.check_schema(schema)
     Draft202012Validator(schema).validate({"start": {"v": 1, "next": {"v": 2, "next": {}}}})
+
+
+def test_json_size_counts_what_compact_json_dumps_writes_without_origin_markers() -> None:
+    from generator.schematools import ORIGIN
+
+    spec = json.loads(PINNED_SPEC.read_text())
+    samples: list[object] = [
+        {},
+        [],
+        {"a": []},
+        {"é": "ü\n\"", "n": None, "t": True, "f": 1.5e300, "i": -3, ORIGIN: "X"},
+        [{"b": {ORIGIN: "Y"}}, [], "x"],
+        spec["components"],
+        {**spec["components"]["schemas"], ORIGIN: "Z"},
+    ]
+    for sample in samples:
+        exact = len(json.dumps(strip(sample), separators=(",", ":")))
+        assert json_size(sample, 10**9) == exact
+        assert json_size(sample, exact) >= exact  # a bound stops early, never under it
