@@ -252,3 +252,29 @@ def test_version_help_and_refused_options_answer_without_loading_the_mcp_sdk() -
     done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_tools_and_config_commands_answer_without_loading_the_mcp_sdk() -> None:
+    """`tools` and `config` read the tool files and the settings only: they print at
+    once, as --version does, and a filter naming nothing is still refused."""
+    probe = (
+        "import sys, contextlib, io\n"
+        "from artie_mcp import app\n"
+        "codes = []\n"
+        "for argv in (['tools'], ['--read-only', 'config', 'claude-desktop'],\n"
+        "             ['--transport', 'streamable-http', 'config', 'cursor'], ['--tags', 'nope', 'tools']):\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):\n"
+        "        codes.append((app.main(argv), len(out.getvalue()) > 0))\n"
+        "print(codes, sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))\n"
+    )
+    python = SCRIPT.parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ARTIE_API_KEY": "k"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[(0, True), (0, True), (0, True), (2, False)] []", done.stdout

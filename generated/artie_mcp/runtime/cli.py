@@ -9,12 +9,14 @@ import shutil
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import grantcli
+from .access import select
 from .compat import CLIENTS, lint
-from .contract import server_key
-from .operation import PackageInfo
+from .contract import TOOLS_DIR, server_key
+from .operation import Operation, PackageInfo, load_operations
 from .options import OPTIONS, rfc3339
 from .settings import Settings
 
@@ -117,17 +119,19 @@ def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
     args = parser(package).parse_args(argv)
     try:
         settings = Settings.load(package, flags_of(args), config_file=args.config)
+        if args.command in ("tools", "config"):  # the tool files and settings suffice
+            every = load_operations((package.root or Path(".")) / TOOLS_DIR)
+            served = select(every, settings)
+            if args.command == "tools":
+                return _tools(served, len(every))
+            print(json.dumps(client_config(package, settings, args), indent=2))
+            return 0
         from .server import ToolServer
 
         tool_server = ToolServer.create(package, settings)
     except ValueError as exc:
         print(f"{package.command}: error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "tools":
-        return _tools(tool_server)
-    if args.command == "config":
-        print(json.dumps(client_config(tool_server, args), indent=2))
-        return 0
     if args.command == "lint":
         return _lint(tool_server, args)
     if args.command == "grants":
@@ -159,8 +163,7 @@ def _interrupted(signum: int, frame: Any) -> None:
     os._exit(128 + signum)
 
 
-def _tools(tool_server: ToolServer) -> int:
-    ops = list(tool_server.operations.values())
+def _tools(ops: Sequence[Operation], total: int) -> int:
     rows = [
         (
             op.name,
@@ -176,7 +179,7 @@ def _tools(tool_server: ToolServer) -> int:
     for row in (header, *rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[3]]).rstrip(), file=sys.stdout)
-    print(f"{len(ops)} of {len(tool_server.all_operations)} operations exposed", file=sys.stderr)
+    print(f"{len(ops)} of {total} operations exposed", file=sys.stderr)
     return 0
 
 
@@ -229,11 +232,9 @@ def _lint(tool_server: ToolServer, args: argparse.Namespace) -> int:
 NOT_FLAGS = ("transport", "host", "port", "path", "workers")  # where the server runs, not how
 
 
-def effective_flags(tool_server: ToolServer) -> tuple[list[str], dict[str, str]]:
+def effective_flags(package: PackageInfo, settings: Settings) -> tuple[list[str], dict[str, str]]:
     """Flags that reproduce this server's effective settings (from flags, environment
     and ``--config`` alike), and the environment for its secrets, as placeholders."""
-    package = tool_server.package
-    settings = tool_server.settings
     defaults = Settings(base_url=package.default_base_url.rstrip("/"))
     flags: list[str] = []
     env: dict[str, str] = {}
@@ -259,18 +260,18 @@ def effective_flags(tool_server: ToolServer) -> tuple[list[str], dict[str, str]]
     return flags, env
 
 
-def client_config(tool_server: ToolServer, args: argparse.Namespace) -> dict[str, Any]:
+def client_config(
+    package: PackageInfo, settings: Settings, args: argparse.Namespace
+) -> dict[str, Any]:
     """The JSON block a client needs: the stdio command with the arguments that give
     the same settings this command was run with, or the URL with headers."""
-    package = tool_server.package
-    settings = tool_server.settings
     if settings.transport == "stdio":
         command = shutil.which(package.command) or (
             os.path.abspath(sys.argv[0])
             if sys.argv and os.path.isfile(sys.argv[0])
             else package.command
         )
-        passed, secret_env = effective_flags(tool_server)
+        passed, secret_env = effective_flags(package, settings)
         entry: dict[str, Any] = {
             "command": command,
             "args": passed,
