@@ -18,6 +18,7 @@ import datetime as dt
 import difflib
 import hmac
 import json
+import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -39,7 +40,21 @@ ASGIApp = Callable[
     Awaitable[None],
 ]
 OPEN_PATHS = ("/healthz",)
+log = logging.getLogger("mcp_runtime")
+
 AUDIT_ARG_CHARS = 1000  # each logged argument value, as JSON
+
+
+def served(operations: Sequence[Operation], settings: Settings) -> list[Operation]:
+    """The operations this configuration serves (``select``), saying so on stderr when
+    they include some the spec excludes: the server and its ``tools`` command alike."""
+    chosen = select(operations, settings)
+    opted_in = [op.name for op in chosen if op.exposure == "excluded"]
+    if opted_in:
+        log.warning(
+            "serving operations the spec excludes (credential-bearing): %s", ", ".join(opted_in)
+        )
+    return chosen
 
 
 def select(operations: Sequence[Operation], settings: Settings) -> list[Operation]:

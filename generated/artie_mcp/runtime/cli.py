@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import grantcli
-from .access import select
+from .access import served
 from .compat import CLIENTS, lint
 from .contract import TOOLS_DIR, server_key
 from .operation import Operation, PackageInfo, load_operations
@@ -121,9 +121,9 @@ def main(package: PackageInfo, argv: Sequence[str] | None = None) -> int:
         settings = Settings.load(package, flags_of(args), config_file=args.config)
         if args.command in ("tools", "config"):  # the tool files and settings suffice
             every = load_operations((package.root or Path(".")) / TOOLS_DIR)
-            served = select(every, settings)
             if args.command == "tools":
-                return _tools(served, len(every))
+                return _tools(served(every, settings), len(every))
+            served(every, settings)  # a filter naming nothing is refused here too
             print(json.dumps(client_config(package, settings, args), indent=2))
             return 0
         from .server import ToolServer

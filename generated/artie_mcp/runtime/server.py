@@ -10,7 +10,6 @@ handlers hand each request to the part that owns it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -19,7 +18,7 @@ import mcp.types as types
 from mcp.server import Server, ServerRequestContext
 
 from . import compact, confirm
-from .access import select
+from .access import served
 from .calls import Caller
 from .catalog import Catalog
 from .contract import PROMPTS_FILE, TOOLS_DIR
@@ -30,8 +29,6 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     import httpx
-
-log = logging.getLogger("mcp_runtime")
 
 
 class ToolServer:
@@ -48,12 +45,7 @@ class ToolServer:
         self.package = package
         self.settings = settings
         self.all_operations = {op.name: op for op in operations}
-        self.operations = {op.name: op for op in select(operations, settings)}
-        opted_in = [op.name for op in self.operations.values() if op.exposure == "excluded"]
-        if opted_in:
-            log.warning(
-                "serving operations the spec excludes (credential-bearing): %s", ", ".join(opted_in)
-            )
+        self.operations = {op.name: op for op in served(operations, settings)}
         not_exposed = [
             op for op in operations if op.exposure == "excluded" and op.name not in self.operations
         ]
