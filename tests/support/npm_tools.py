@@ -3,7 +3,7 @@
 * Prism (``@stoplight/prism-cli``) serves a mock of an OpenAPI document on loopback:
   it validates each request against the spec (auth, params, body) and answers with a
   response built from the spec's examples/schemas.
-* MCP Inspector (``@modelcontextprotocol/inspector``) in ``--cli`` mode is a real MCP
+* MCP Inspector's CLI (``@modelcontextprotocol/inspector-cli``) in ``--cli`` mode is a real MCP
   client written against the TypeScript SDK; it speaks stdio (or HTTP/SSE) to a server
   and prints the JSON result of one method call.
 * The MCP Bundle CLI (``@anthropic-ai/mcpb``): ``mcpb validate|pack|info|unpack``, and
@@ -35,9 +35,10 @@ from typing import Any
 TOOLS_DIR = Path(__file__).resolve().parents[1] / "tools"
 BIN_DIR = TOOLS_DIR / "node_modules" / ".bin"
 PRISM_BIN = BIN_DIR / "prism"
-# @modelcontextprotocol/inspector 0.15.0 declares the bin "mcp-inspector" (cli/build/cli.js),
-# a launcher that runs the real CLI (cli/build/index.js) in a child node process when given --cli.
-INSPECTOR_BIN = BIN_DIR / "mcp-inspector"
+# @modelcontextprotocol/inspector-cli 0.15.0 (the CLI part of the Inspector, without its web UI)
+# declares the bin "mcp-inspector-cli" (build/cli.js), the launcher the Inspector's own
+# "mcp-inspector" bin is: given --cli, it runs the real CLI (build/index.js) in a child node process.
+INSPECTOR_BIN = BIN_DIR / "mcp-inspector-cli"
 MCPB_BIN = BIN_DIR / "mcpb"
 
 NPM_CI = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
@@ -71,13 +72,7 @@ def _install_lock() -> Iterator[None]:
 OIDC_PROVIDER = TOOLS_DIR / "node_modules" / "oidc-provider" / "package.json"
 # The Inspector's proxy: what its web UI connects through (it passes Authorization on).
 INSPECTOR_PROXY = (
-    TOOLS_DIR
-    / "node_modules"
-    / "@modelcontextprotocol"
-    / "inspector"
-    / "server"
-    / "build"
-    / "index.js"
+    TOOLS_DIR / "node_modules" / "@modelcontextprotocol" / "inspector-server" / "build" / "index.js"
 )
 
 
@@ -253,7 +248,7 @@ def _wait_until_ready(server: PrismServer) -> str | None:
 
 
 def inspector_cli(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``mcp-inspector --cli *args`` and return the completed process (text, captured).
+    """Run ``mcp-inspector-cli --cli *args`` and return the completed process (text, captured).
 
     Typical ``args``: ``["-e", "KEY=VALUE", "<server command>", "<server args>...",
     "--method", "tools/call", "--tool-name", "NAME", "--tool-arg", "k=v", "k2=v2"]``.
@@ -356,7 +351,8 @@ class InspectorProxy:
 
 @contextlib.contextmanager
 def inspector_proxy() -> Iterator[InspectorProxy]:
-    """Run the Inspector's proxy on loopback, as ``mcp-inspector`` does for its web UI.
+    """Run the Inspector's proxy (``@modelcontextprotocol/inspector-server``) on loopback, as
+    ``mcp-inspector`` does for its web UI.
 
     Inspector 0.15's CLI has no option for request headers, and sends an HTTP server URL
     that does not end in /mcp to <origin>/mcp; its UI sends the bearer token and the URL as
