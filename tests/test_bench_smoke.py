@@ -142,3 +142,29 @@ def test_bench_smoke_writes_every_figure(tmp_path: Path, pinned_spec: Path) -> N
     for t in data["targets"]:
         assert set(t) >= {"target", "value", "limit", "met"}
         assert t["met"] in (True, False, None)
+
+
+def test_the_lean_breakdown_starts_from_the_served_figure_and_only_ever_cuts() -> None:
+    """bench/lean.py (issue 17's decision aid) measures what the server serves, the same
+    way bench/run.py does, and every cut it prices takes bytes away."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "lean.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lean = _module("lean")
+    served = lean.model_facing(lean.served_tools())  # bench/run.py's measure
+    first, *_ = proc.stdout.splitlines()
+    assert first == f"41 tools, model-facing {served:,} bytes"
+    rows = [
+        line.split("|")
+        for line in proc.stdout.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ][1:]
+    afters = [int(r[3].strip().replace(",", "")) for r in rows]
+    assert len(afters) == len(lean.CUTS)
+    assert all(int(r[2].strip().replace(",", "")) > 0 for r in rows)
+    assert afters == sorted(afters, reverse=True) and afters[0] < served
