@@ -145,6 +145,16 @@ def parser() -> argparse.ArgumentParser:
         help=f"path or URL (default ${lock.SOURCE_ENV}, else the pinned URL)",
     )
     f.add_argument("--out", default="specs/artie-openapi.json")
+    d = ssub.add_parser(
+        "digest",
+        help="print a spec's content digest, the one a generated server's --version names",
+        description=(
+            "The sha256 of the spec's content (parsed, external $refs bundled, as canonical JSON): "
+            "the same for the release's YAML and the normalised JSON `spec fetch` writes, so any "
+            "copy can be checked against what `<server> --version` prints."
+        ),
+    )
+    d.add_argument("source", metavar="PATH_OR_URL")
     u = ssub.add_parser("pin", help="re-pin the lock to another upstream release")
     u.add_argument("--lock", default="specs/artie-openapi.lock.json")
     u.add_argument(
@@ -288,6 +298,13 @@ def _spec(args: argparse.Namespace) -> int:
     if args.spec_cmd == "fetch":
         used, version = lock.fetch(Path(args.lock), Path(args.out), args.source)
         say(f"wrote {args.out}: {version} from {used} (sha256 verified)")
+        return 0
+    if args.spec_cmd == "digest":
+        from generator import load as loading
+        from generator import service
+
+        doc = loading.document(loading.read_source(args.source), args.source)
+        print(f"{service.digest(doc)}  {args.source}")
         return 0
     pinned = lock.pin(Path(args.lock), args.spec_version, args.source)
     say(f"pinned {pinned.version} sha256 {pinned.sha256} in {args.lock}")

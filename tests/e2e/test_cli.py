@@ -231,6 +231,21 @@ def test_version_prints_the_package_and_spec_version_and_digest() -> None:
     assert spec.group(1) in out and digest.group(1) in out
 
 
+def test_the_version_digest_can_be_checked_against_any_copy_of_the_spec() -> None:
+    """The digest --version prints is of the spec's content, not of a file: the generator
+    prints the same for the release's YAML and for the normalised JSON the build reads."""
+    from tests.conftest import PINNED_SPEC, artie_spec
+    from tests.generator.minimal import run as generator
+
+    printed = run("--version").stdout
+    for copy in (artie_spec("v1.0.76"), PINNED_SPEC):
+        done = generator("spec", "digest", str(copy))
+        assert done.returncode == 0, done.stderr
+        digest, _, source = done.stdout.strip().partition("  ")
+        assert source == str(copy) and re.fullmatch(r"[0-9a-f]{64}", digest), done.stdout
+        assert f"content digest {digest}" in printed, (printed, done.stdout)
+
+
 def test_an_expired_server_names_the_instant_in_rfc_3339() -> None:
     line = refused(run("--expires-at", "2020-01-01T00:00:00+00:00"))
     assert "expired at 2020-01-01T00:00:00Z" in line, line

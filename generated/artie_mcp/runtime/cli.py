@@ -105,9 +105,11 @@ def add_options(p: argparse.ArgumentParser, package: PackageInfo, argparse_defau
 
 
 def version_line(package: PackageInfo) -> str:
-    """``artie-mcp 1.0.76 (generated from Artie API v1.0.76, spec sha256 37d3...)``."""
+    """``artie-mcp 1.0.76 (generated from Artie API v1.0.76, content digest 37d3...)``: the
+    digest is of the spec's content, which ``artie-mcp-gen spec digest FILE`` prints for
+    any copy of it (YAML or JSON alike), not of one file."""
     spec = " ".join(x for x in (package.title, package.spec_version) if x)
-    digest = f", spec sha256 {package.spec_digest}" if package.spec_digest else ""
+    digest = f", content digest {package.spec_digest}" if package.spec_digest else ""
     return f"{package.command} {package.version} (generated from {spec}{digest})"
 
 
