@@ -10,7 +10,6 @@ from typing import Any
 import anyio
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
 from mcp import Client
 
 from generator import naming
@@ -19,7 +18,7 @@ from generator.diagnostics import Diagnostics
 from generator.operations import build
 from tests.conftest import ARTIE_VERSIONS, artie_spec
 from tests.support import hints
-from tests.support.schemas import refs
+from tests.support.schemas import check_2020_12, refs
 from tests.support.served import build_tool_server
 
 
@@ -78,7 +77,7 @@ def test_version_generates_and_serves(version: str, tmp_path: Path) -> None:
         for schema in (tool.input_schema, tool.output_schema):
             if schema is None:
                 continue
-            Draft202012Validator.check_schema(schema)
+            check_2020_12(schema)
             assert schema["type"] == "object"
             defs = schema.get("$defs", {})
             for ref in refs(schema):

@@ -10,7 +10,6 @@ from typing import Any
 import anyio
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
 from mcp import Client, StdioServerParameters
 
 from generator.contract import compat
@@ -19,6 +18,7 @@ from tests.generator.minimal import run
 from tests.support.drawing import draw_arguments, run_calls, sendable
 from tests.support.install import fresh_install
 from tests.support.npm_tools import ensure_installed, prism
+from tests.support.schemas import check_2020_12
 from tests.support.served import generate_app, tool_server
 from tests.support.upstream import Reply, Upstream
 
@@ -71,9 +71,9 @@ def test_public_spec_installs_serves_and_lists_valid_tools(
     assert len(tools) == operations
     listed = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
     for tool in listed:
-        Draft202012Validator.check_schema(tool["inputSchema"])
+        check_2020_12(tool["inputSchema"])
         if "outputSchema" in tool:
-            Draft202012Validator.check_schema(tool["outputSchema"])
+            check_2020_12(tool["outputSchema"])
     clients = tuple(c for c in compat.CLIENTS if c != "gemini")
     assert compat.lint(listed, clients, "svc") == []
 

@@ -37,11 +37,17 @@ def unresolved(schema: Any) -> list[str]:
     return [r for r in refs(schema) if not (r.startswith("#/$defs/") and r[8:] in defs)]
 
 
-def check_2020_12(schema: Any, checked: set[str]) -> None:
+CHECKED: set[str] = set()  # subschemas found valid in this process (check_2020_12's default)
+
+
+def check_2020_12(schema: Any, checked: set[str] | None = None) -> None:
     """``Draft202012Validator.check_schema`` of the whole schema, done one subschema
     at a time (its subschemas replaced by ``true``, each distinct one checked once,
-    ``checked`` remembering them across calls): the metaschema judges every
-    subschema on its own, so this is the same verdict."""
+    ``checked`` remembering them across calls, by default for the whole process):
+    the metaschema judges every subschema on its own, so this is the same verdict.
+    Artie's 18 releases share most of their schemas: each is judged once."""
+    if checked is None:
+        checked = CHECKED
     stack = [schema]
     while stack:
         node = stack.pop()
