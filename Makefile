@@ -75,6 +75,7 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json
 
 # Test files run in parallel (pytest-xdist), each file in one worker so that its fixtures are
 # built once; most tests wait on servers and subprocesses, so more workers than cores pays.
+# Files are handed out longest first (tests/conftest.py LONG_FILES), not by test count.
 TEST_WORKERS ?= 4
 
 # rewrite the golden records (tests/golden/<case>/messages.txt, expected/) after a meant change
@@ -83,7 +84,7 @@ golden: $(STAMP)
 	git status --short tests/golden
 
 test: $(STAMP) $(SPEC) $(NPM_STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests templates/runtime

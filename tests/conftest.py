@@ -21,6 +21,32 @@ ARTIE_VERSIONS = sorted(
 sys.path.insert(0, str(REPO))
 
 
+# The files that run longest (waiting on servers and timeouts, or on big specs), longest
+# first: `make test` hands files to the xdist workers in this order (`--no-loadscope-reorder`),
+# so that no long file starts last and keeps one worker busy after the others are done.
+# The other files follow in collection order. Wall times measured on a 2-core machine.
+LONG_FILES = (
+    "e2e/test_http_security.py",  # ~125 s, mostly timeouts and grace periods
+    "runtime/test_tolerance.py",  # ~60 s
+    "runtime/test_big_apis.py",  # ~53 s
+    "test_beyond_artie.py",  # ~53 s
+    "e2e/test_http_access.py",  # ~48 s
+    "clients/test_sdks.py",  # ~41 s
+    "test_drift.py",  # ~41 s
+    "test_prism_conformance.py",  # ~36 s
+    "test_runtime_behaviour.py",  # ~32 s
+    "test_bench_smoke.py",  # ~28 s
+    "test_artie_versions.py",
+    "generator/test_load.py",
+    "e2e/test_bundle.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {REPO / "tests" / name: i for i, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.path, len(rank)))  # stable: the rest keep their order
+
+
 def artie_spec(version: str) -> Path:
     path = ARTIE_SPECS / f"{version}.yaml"
     if not path.is_file():
