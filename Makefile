@@ -83,7 +83,8 @@ golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py -p no:randomly
 	git status --short tests/golden
 
-test: $(STAMP) $(SPEC) $(NPM_STAMP)
+# The npm test tools (tests/tools) are installed by the run itself, beside its first tests.
+test: $(STAMP) $(SPEC)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(STAMP)

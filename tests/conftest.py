@@ -74,6 +74,26 @@ def import_generated(out: Path, package: str) -> Any:
         sys.path.remove(str(out))
 
 
+NPM_INSTALL: list[Any] = []  # the background `npm ci` of a parallel run's controller
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In the controller of a parallel run (`make test`), the npm test tools install
+    beside the first tests (the longest files need them last, if at all)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not session.config.getoption("numprocesses", None):
+        return
+    from tests.support.npm_tools import BackgroundInstall
+
+    install = BackgroundInstall()
+    install.start()
+    NPM_INSTALL.append(install)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for install in NPM_INSTALL:
+        install.wait()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_packages(tmp_path_factory: pytest.TempPathFactory) -> None:
     """One folder of generated packages for the whole run, shared by the xdist
