@@ -148,6 +148,14 @@ def test_the_subschema_check_finds_what_check_schema_finds() -> None:
     check_2020_12(SHARED_IN_CYCLE["components"]["schemas"]["Address"], set())
 
 
+def test_a_subschema_that_failed_is_not_remembered_as_checked() -> None:
+    """The process-wide memory holds what passed: the same invalid subschema fails every time."""
+    bad = {"properties": {"a": {"minLength": -2}}}
+    for _ in range(2):
+        with pytest.raises(Exception, match="Failed validating"):
+            check_2020_12(bad)
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=[p.name for p in SPECS])
 def test_every_served_schema_of_every_spec_resolves_and_is_2020_12(spec: Path) -> None:
     doc = load.load(str(spec), validate=False).doc

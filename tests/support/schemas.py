@@ -69,5 +69,5 @@ def check_2020_12(schema: Any, checked: set[str] | None = None) -> None:
                 stack.append(node[key])
         text = json.dumps(shallow, sort_keys=True)
         if text not in checked:
-            checked.add(text)
             Draft202012Validator.check_schema(shallow)
+            checked.add(text)  # only what passed: a failure fails again
