@@ -37,17 +37,14 @@ def unresolved(schema: Any) -> list[str]:
     return [r for r in refs(schema) if not (r.startswith("#/$defs/") and r[8:] in defs)]
 
 
-CHECKED: set[str] = set()  # subschemas found valid in this process (check_2020_12's default)
+CHECKED: set[str] = set()  # subschemas that passed in this process
 
 
-def check_2020_12(schema: Any, checked: set[str] | None = None) -> None:
+def check_2020_12(schema: Any) -> None:
     """``Draft202012Validator.check_schema`` of the whole schema, done one subschema
-    at a time (its subschemas replaced by ``true``, each distinct one checked once,
-    ``checked`` remembering them across calls, by default for the whole process):
-    the metaschema judges every subschema on its own, so this is the same verdict.
-    Artie's 18 releases share most of their schemas: each is judged once."""
-    if checked is None:
-        checked = CHECKED
+    at a time (its subschemas replaced by ``true``, each distinct one checked once per
+    process, ``CHECKED``): the metaschema judges every subschema on its own, so this is
+    the same verdict. Artie's 18 releases share most of their schemas."""
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -68,6 +65,6 @@ def check_2020_12(schema: Any, checked: set[str] | None = None) -> None:
                 shallow[key] = True
                 stack.append(node[key])
         text = json.dumps(shallow, sort_keys=True)
-        if text not in checked:
+        if text not in CHECKED:
             Draft202012Validator.check_schema(shallow)
-            checked.add(text)  # only what passed: a failure fails again
+            CHECKED.add(text)  # only what passed: a failure fails again
