@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def import_generated(out: Path, package: str) -> Any:
         sys.path.remove(str(out))
 
 
-NPM_INSTALL: list[Any] = []  # the background `npm ci` of a parallel run's controller
+NPM_INSTALL = pytest.StashKey[threading.Thread]()  # the controller's background `npm ci`
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -82,16 +83,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     beside the first tests (the longest files need them last, if at all)."""
     if os.environ.get("PYTEST_XDIST_WORKER") or not session.config.getoption("numprocesses", None):
         return
-    from tests.support.npm_tools import BackgroundInstall
+    from tests.support.npm_tools import install_in_background
 
-    install = BackgroundInstall()
-    install.start()
-    NPM_INSTALL.append(install)
+    session.config.stash[NPM_INSTALL] = install_in_background()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    for install in NPM_INSTALL:
-        install.wait()
+    install = session.config.stash.get(NPM_INSTALL, None)
+    if install is not None:
+        install.join()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,7 +12,7 @@
 
 The tools are installed with ``npm ci`` from the lock file on first use (``make npm``
 does the same), so a fresh clone needs nothing but node and npm on PATH; a parallel run
-(``make test``) starts the install as it starts (``BackgroundInstall``).
+(``make test``) starts the install as it starts (``install_in_background``).
 """
 
 from __future__ import annotations
@@ -126,29 +126,21 @@ def ensure_installed() -> None:
             )
 
 
-class BackgroundInstall:
-    """``ensure_installed`` in a thread, so that ``npm ci`` (20-35 s on a fresh clone) runs
-    beside the first tests instead of before them; a test that needs the tools first waits
-    on the install lock. A failure is not raised here: the next ``ensure_installed`` call
-    runs ``npm ci`` again and says what went wrong, in the test that needed the tools."""
+def install_in_background() -> threading.Thread:
+    """``ensure_installed`` in a started thread, so that ``npm ci`` (20-35 s on a fresh
+    clone) runs beside the first tests instead of before them; a test that needs the tools
+    first waits on the install lock. Join the thread before exiting: an install cut off
+    half-way would leave node_modules broken. A failure is not raised here: the next
+    ``ensure_installed`` runs ``npm ci`` again and says what went wrong, in the test
+    that needed the tools."""
 
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if _installed() or shutil.which("npm") is None:
-            return
-        self._thread = threading.Thread(target=self._run, name="npm-ci", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
+    def install() -> None:
         with contextlib.suppress(RuntimeError):
             ensure_installed()
 
-    def wait(self) -> None:
-        """Let ``npm ci`` finish: an install cut off half-way would leave node_modules broken."""
-        if self._thread is not None:
-            self._thread.join()
+    thread = threading.Thread(target=install, name="npm-ci", daemon=True)
+    thread.start()
+    return thread
 
 
 def free_port() -> int:
