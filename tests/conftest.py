@@ -37,9 +37,9 @@ LONG_FILES = (
     "test_prism_conformance.py",  # ~36 s
     "test_runtime_behaviour.py",  # ~32 s
     "test_bench_smoke.py",  # ~28 s
-    "test_artie_versions.py",
-    "generator/test_load.py",
-    "e2e/test_bundle.py",
+    "test_artie_versions.py",  # ~25 s
+    "generator/test_load.py",  # ~25 s
+    "e2e/test_bundle.py",  # ~23 s
 )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import LONG_FILES, REPO
 
 BIN = Path(sys.executable).parent
 
@@ -35,3 +35,8 @@ def test_runtime_is_copied_verbatim() -> None:
         assert (
             REPO / "generated/artie_mcp/runtime" / source.name
         ).read_text() == source.read_text(), source.name
+
+
+def test_the_long_files_make_test_starts_first_exist() -> None:
+    """A renamed test file would silently drop out of the order (tests/conftest.py)."""
+    assert [name for name in LONG_FILES if not (REPO / "tests" / name).is_file()] == []
